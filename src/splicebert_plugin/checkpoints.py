@@ -1,0 +1,205 @@
+"""Released checkpoints: recognise, load, convert to Hub-ready folders.
+
+A checkpoint folder in the *original release format* holds ``config.json`` (``model_type:
+bert``, ``BertForMaskedLM``), ``vocab.txt``, tokenizer files and ``pytorch_model.bin`` (or
+``model.safetensors``). A *converted* folder holds our config (``model_type: splicebert``, a
+complete ``auto_map``), ``model.safetensors``, tokenizer files that need no custom code, the
+self-contained ``configuration_splicebert.py`` / ``modeling_splicebert.py`` and a model card.
+
+Pickled weights are read with ``torch.load(weights_only=True)``; nothing in a checkpoint folder
+is executed by this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tokenization
+
+CODE_FILES = ("configuration_splicebert.py", "modeling_splicebert.py")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+AUTO_MAP = {
+    "AutoConfig": "configuration_splicebert.SpliceBertConfig",
+    "AutoModel": "modeling_splicebert.SpliceBertModel",
+    "AutoModelForMaskedLM": "modeling_splicebert.SpliceBertForMaskedLM",
+    "AutoModelForTokenClassification": "modeling_splicebert.SpliceBertForTokenClassification",
+    "AutoModelForSequenceClassification": "modeling_splicebert.SpliceBertForSequenceClassification",
+}
+
+
+class CheckpointError(ValueError):
+    """A folder is not a usable SpliceBERT checkpoint."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What :func:`inspect_checkpoint` found in a folder."""
+
+    path: Path
+    original_format: bool  # model_type "bert" (the authors' release) rather than "splicebert"
+    weights_file: Path | None
+    max_nucleotides: int
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def inspect_checkpoint(path: str | os.PathLike, *, require_weights: bool = True) -> CheckpointInfo:
+    """Check that ``path`` is a SpliceBERT checkpoint folder and describe it.
+
+    Raises
+    ------
+    CheckpointError
+        The folder is missing, has no ``config.json``, its config is not SpliceBERT's, its
+        ``vocab.txt`` differs from SpliceBERT's vocabulary, or (``require_weights``) it has
+        no weights file. The message names the folder and what is wrong.
+    """
+    from .configuration_splicebert import SpliceBertConfig
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise CheckpointError(f"checkpoint folder {folder} does not exist (or is not a folder)")
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise CheckpointError(
+            f"{folder} is not a SpliceBERT checkpoint: it has no config.json "
+            f"(found: {sorted(p.name for p in folder.iterdir())[:10]})"
+        )
+    try:
+        raw = json.loads(config_file.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{config_file} is not valid JSON: {error}") from None
+    try:
+        config = SpliceBertConfig.from_pretrained(str(folder))
+    except (ValueError, OSError) as error:
+        raise CheckpointError(str(error)) from None
+    vocab = folder / "vocab.txt"
+    if vocab.is_file():
+        try:
+            tokenization.check_vocab_file(str(vocab))
+        except ValueError as error:
+            raise CheckpointError(f"{folder} is not a SpliceBERT checkpoint: {error}") from None
+    weights = next((folder / name for name in WEIGHT_FILES if (folder / name).is_file()), None)
+    if require_weights and weights is None:
+        raise CheckpointError(
+            f"{folder} has a SpliceBERT config but no weights ({' or '.join(WEIGHT_FILES)}); "
+            "download the released weights from the authors and place them in this folder"
+        )
+    return CheckpointInfo(
+        path=folder,
+        original_format=raw.get("model_type") == "bert",
+        weights_file=weights,
+        max_nucleotides=config.max_nucleotides,
+    )
+
+
+def load_masked_lm(path: str | os.PathLike, **kwargs):
+    """``SpliceBertForMaskedLM`` from a converted or original-format folder, checked.
+
+    Every checkpoint weight must be used and every model weight must be found (tied decoder
+    weights excepted); otherwise a :class:`CheckpointError` lists the offending names.
+    """
+    from .modeling_splicebert import SpliceBertForMaskedLM
+
+    info = inspect_checkpoint(path)
+    model, loading = SpliceBertForMaskedLM.from_pretrained(str(info.path), output_loading_info=True, **kwargs)
+    tied = set(SpliceBertForMaskedLM._tied_weights_keys)
+    missing = [k for k in loading.get("missing_keys", []) if k not in tied]
+    unexpected = [k for k in loading.get("unexpected_keys", []) if not k.endswith(("position_ids", "token_type_ids"))]
+    mismatched = loading.get("mismatched_keys", [])
+    if missing or unexpected or mismatched:
+        raise CheckpointError(
+            f"weights in {info.weights_file} do not fit a SpliceBERT masked-LM model: "
+            f"missing {missing[:5]}, unexpected {unexpected[:5]}, mismatched shapes {list(mismatched)[:5]}"
+        )
+    return model
+
+
+def write_tokenizer_files(folder: str | os.PathLike, max_nucleotides: int) -> None:
+    """Write ``tokenizer.json``, ``tokenizer_config.json``, ``special_tokens_map.json``, ``vocab.txt``."""
+    folder = Path(folder)
+    (folder / "tokenizer.json").write_text(tokenization.build_tokenizer_json() + "\n")
+    config = tokenization.tokenizer_config(model_max_length=max_nucleotides + 2)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (folder / "special_tokens_map.json").write_text(json.dumps(tokenization.SPECIAL_TOKENS, indent=2) + "\n")
+    (folder / "vocab.txt").write_text("\n".join(tokenization.VOCAB) + "\n")
+
+
+def write_code_files(folder: str | os.PathLike) -> None:
+    """Copy the self-contained model code next to a config (for ``trust_remote_code=True``)."""
+    for name in CODE_FILES:
+        shutil.copyfile(_package_dir() / name, Path(folder) / name)
+
+
+def finalize_config(folder: str | os.PathLike) -> None:
+    """Give ``config.json`` the full ``auto_map`` and drop fields that vary between saves."""
+    config_file = Path(folder) / "config.json"
+    config = json.loads(config_file.read_text())
+    config["auto_map"] = dict(AUTO_MAP)
+    config["architectures"] = ["SpliceBertForMaskedLM"]
+    config.pop("_name_or_path", None)
+    config_file.write_text(json.dumps(dict(sorted(config.items())), indent=2) + "\n")
+
+
+def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Convert a SpliceBERT checkpoint folder (original release or ours) to a Hub-ready folder.
+
+    ``dst`` receives ``config.json`` (``model_type: splicebert``, full ``auto_map``),
+    ``model.safetensors``, tokenizer files, the model code and a ``README.md`` model card.
+    The source folder is only read. Returns ``dst``.
+    """
+    from . import model_cards
+
+    info = inspect_checkpoint(src)
+    dst = Path(dst)
+    if dst.resolve() == info.path.resolve():
+        raise CheckpointError(f"destination {dst} is the source folder; choose a new folder")
+    if dst.exists() and any(dst.iterdir()) and not overwrite:
+        raise CheckpointError(f"destination {dst} exists and is not empty; pass --force to overwrite it")
+    model = load_masked_lm(info.path)
+    dst.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(dst))
+    for stale in ("generation_config.json",):
+        (dst / stale).unlink(missing_ok=True)
+    finalize_config(dst)
+    write_tokenizer_files(dst, info.max_nucleotides)
+    write_code_files(dst)
+    card = model_cards.card_for_converted(info.path.name, model.config, original_format=info.original_format)
+    (dst / "README.md").write_text(card)
+    return dst
+
+
+def write_random_original_checkpoint(
+    dst: str | os.PathLike, release: str = "SpliceBERT.510nt", *, seed: int = 0, init_std: float = 0.2
+) -> Path:
+    """Write a checkpoint in the original release layout with random weights.
+
+    ``config.json`` is the released one of ``release``; the weights are a transformers
+    ``BertForMaskedLM`` initialised with ``init_std`` (0.2 gives varied predictions; BERT's
+    default 0.02 makes every output nearly uniform) and saved as ``pytorch_model.bin`` with the
+    ``position_ids`` buffer that transformers 4.x stored. For demonstrations and tests only:
+    the predictions mean nothing.
+    """
+    import torch
+    from importlib import resources
+
+    from transformers import BertConfig, BertForMaskedLM
+
+    dst = Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    text = resources.files(__package__).joinpath("resources", "release_configs", f"{release}.json").read_text()
+    (dst / "config.json").write_text(text)
+    (dst / "vocab.txt").write_text("\n".join(tokenization.VOCAB) + "\n")
+    config = BertConfig.from_pretrained(str(dst))
+    config.initializer_range = init_std
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(config)
+    state = dict(model.state_dict())
+    state["bert.embeddings.position_ids"] = torch.arange(config.max_position_embeddings)[None]
+    torch.save(state, dst / "pytorch_model.bin")
+    return dst

@@ -1,0 +1,166 @@
+"""The ``splicebert`` command line: thin subcommands over library functions."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("splicebert_plugin")
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+def _cmd_convert(args) -> int:
+    from .checkpoints import convert_checkpoint
+
+    dst = convert_checkpoint(args.src, args.dst, overwrite=args.force)
+    print(f"wrote {dst} (load with AutoModelForMaskedLM.from_pretrained({str(dst)!r}))")
+    return 0
+
+
+def _cmd_export_hub_models(args) -> int:
+    from .hub_export import drifted_files, export_hub_models
+
+    if args.check:
+        drift = drifted_files(args.out)
+        if drift:
+            print(f"{args.out} differs from a fresh export: {', '.join(drift)}; "
+                  f"run 'splicebert export-hub-models --out {args.out}'", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    for folder in export_hub_models(args.out):
+        print(f"wrote {folder}")
+    return 0
+
+
+def _read_sequence(args) -> tuple[str, str]:
+    if args.sequence is not None:
+        return "sequence", args.sequence
+    from importlib import resources
+
+    if args.fasta is None:
+        handle = resources.files(__package__).joinpath("resources", "example", "TRAK1_exon1_donor_510nt.fa")
+        text, name = handle.read_text(), "bundled example"
+    else:
+        path = Path(args.fasta)
+        if not path.is_file():
+            raise UsageError(f"FASTA file {path} does not exist")
+        text, name = path.read_text(), str(path)
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith(">"):
+        raise UsageError(f"{name} is not FASTA: the first line must start with '>'")
+    header = lines[0][1:].strip()
+    sequence = "".join(line.strip() for line in lines[1:] if not line.startswith(">"))
+    return header, sequence
+
+
+def _print_fill_mask(model, header, sequence, positions) -> None:
+    from .inference import fill_mask
+
+    probabilities = fill_mask(model, sequence, positions)
+    print(f"# {header}")
+    print("position\tref\tP(A)\tP(C)\tP(G)\tP(T)\tpredicted")
+    for position, row in zip(positions, probabilities):
+        best = "ACGT"[int(row.argmax())]
+        values = "\t".join(f"{p:.4f}" for p in row)
+        print(f"{position}\t{sequence[position].upper()}\t{values}\t{best}")
+
+
+def _parse_positions(text: str | None, length: int) -> list[int]:
+    if text is None:
+        return [length // 2, length // 2 + 1]
+    try:
+        return [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise UsageError(f"--positions must be comma-separated 0-based integers, got {text!r}") from None
+
+
+def _cmd_fill_mask(args) -> int:
+    from .checkpoints import load_masked_lm
+
+    header, sequence = _read_sequence(args)
+    model = load_masked_lm(args.model)
+    _print_fill_mask(model, header, sequence, _parse_positions(args.positions, len(sequence)))
+    return 0
+
+
+def _cmd_example(args) -> int:
+    """Convert a checkpoint, load it both ways, and fill in masked bases of a real donor site."""
+    from transformers import AutoModelForMaskedLM
+
+    from .checkpoints import convert_checkpoint, write_random_original_checkpoint
+    from .inference import fill_mask
+
+    header, sequence = _read_sequence(args)
+    positions = _parse_positions(args.positions, len(sequence))
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.model
+        if source is None:
+            print("# no -m given: using RANDOM weights in the original SpliceBERT.510nt layout; the "
+                  "probabilities below demonstrate the pipeline and mean nothing")
+            source = write_random_original_checkpoint(Path(tmp) / "SpliceBERT.510nt", seed=args.seed)
+        converted = convert_checkpoint(source, Path(tmp) / "converted")
+        print(f"# converted {source} -> Hub folder with {sorted(p.name for p in converted.iterdir())}")
+        native = AutoModelForMaskedLM.from_pretrained(str(converted))
+        remote = AutoModelForMaskedLM.from_pretrained(str(converted), trust_remote_code=True)
+        _print_fill_mask(native, header, sequence, positions)
+        gap = abs(fill_mask(native, sequence, positions) - fill_mask(remote, sequence, positions)).max()
+        print(f"# same probabilities through trust_remote_code (max abs difference {gap:.1e})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="splicebert", description="SpliceBERT for RNA splicing: models and tools.")
+    parser.add_argument("--version", action="version", version=f"splicebert-plugin {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("convert", help="convert a SpliceBERT checkpoint folder to a Hub-ready folder")
+    p.add_argument("src", help="checkpoint folder (original release format or ours)")
+    p.add_argument("dst", help="new folder to write")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty destination")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("export-hub-models", help="(re)generate the hub_models/ folders from the package")
+    p.add_argument("--out", default="hub_models", help="output folder (default: hub_models)")
+    p.add_argument("--check", action="store_true", help="only check that --out matches a fresh export")
+    p.set_defaults(func=_cmd_export_hub_models)
+
+    def add_sequence_args(p):
+        p.add_argument("--sequence", help="nucleotide sequence (default: the bundled example)")
+        p.add_argument("--fasta", help="FASTA file with one sequence (default: the bundled example)")
+        p.add_argument("--positions", help="comma-separated 0-based positions to mask (default: the centre two)")
+
+    p = sub.add_parser("fill-mask", help="probabilities of A/C/G/T at masked positions of a sequence")
+    p.add_argument("-m", "--model", required=True, help="SpliceBERT checkpoint folder")
+    add_sequence_args(p)
+    p.set_defaults(func=_cmd_fill_mask)
+
+    p = sub.add_parser("example", help="convert + load + fill-mask on a bundled real donor site")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder (default: random weights, a demo)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random demo weights")
+    add_sequence_args(p)
+    p.set_defaults(func=_cmd_example)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    from .checkpoints import CheckpointError
+    from .tokenization import InvalidSequenceError
+
+    try:
+        return args.func(args)
+    except (UsageError, CheckpointError, InvalidSequenceError, FileNotFoundError, ValueError) as error:
+        print(f"splicebert {args.command}: error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,68 @@
+"""Generate the ``hub_models/`` folders (one per released model, everything but the weights).
+
+The folders are generated from ``src/`` and the bundled release configs; a test regenerates them
+and fails if the committed copies drift (``splicebert export-hub-models --check``).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from . import checkpoints, model_cards
+
+
+def release_config(name: str):
+    """Our ``SpliceBertConfig`` for a released model, read from its original ``config.json``."""
+    from .configuration_splicebert import SpliceBertConfig
+
+    text = resources.files(__package__).joinpath("resources", "release_configs", f"{name}.json").read_text()
+    original = json.loads(text)
+    original["model_type"] = SpliceBertConfig.model_type
+    original.pop("_name_or_path", None)
+    return SpliceBertConfig.from_dict(original)
+
+
+def write_release_folder(release: model_cards.ReleasedModel, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = release_config(release.name)
+    config.architectures = ["SpliceBertForMaskedLM"]
+    config.save_pretrained(str(folder))
+    checkpoints.finalize_config(folder)
+    # the transformers version that wrote the file would make the folder drift between installs
+    config_file = folder / "config.json"
+    data = json.loads(config_file.read_text())
+    data.pop("transformers_version", None)
+    config_file.write_text(json.dumps(dict(sorted(data.items())), indent=2) + "\n")
+    checkpoints.write_tokenizer_files(folder, config.max_nucleotides)
+    checkpoints.write_code_files(folder)
+    (folder / "README.md").write_text(model_cards.card_for_release(release, config))
+
+
+def export_hub_models(out: str | Path) -> list[Path]:
+    """Write ``out/<name>/`` for every released model; returns the folders written."""
+    out = Path(out)
+    written = []
+    for release in model_cards.RELEASED_MODELS:
+        folder = out / release.name
+        write_release_folder(release, folder)
+        written.append(folder)
+    return written
+
+
+def drifted_files(out: str | Path) -> list[str]:
+    """Files under ``out`` that differ from a fresh export (missing, extra or changed)."""
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_hub_models(tmp)
+        fresh = {p.relative_to(tmp): p for p in Path(tmp).rglob("*") if p.is_file()}
+        current = {p.relative_to(out): p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
+        names = sorted(set(fresh) | set(current))
+        return [
+            str(name)
+            for name in names
+            if name not in fresh or name not in current or not filecmp.cmp(fresh[name], current[name], shallow=False)
+        ]

@@ -1,0 +1,168 @@
+"""Model cards (``README.md``) for converted folders and the ``hub_models/`` release folders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CITATION = """\
+@article{chen2024splicebert,
+  title   = {Self-supervised learning on millions of primary RNA sequences from 72 vertebrates
+             improves sequence-based RNA splicing prediction},
+  author  = {Chen, Ken and Zhou, Yue and Ding, Maolin and Wang, Yu and Ren, Zhixiang and Yang, Yuedong},
+  journal = {Briefings in Bioinformatics},
+  volume  = {25},
+  number  = {3},
+  pages   = {bbae163},
+  year    = {2024},
+  doi     = {10.1093/bib/bbae163}
+}"""
+
+
+@dataclass(frozen=True)
+class ReleasedModel:
+    """One of the authors' released checkpoints."""
+
+    name: str
+    summary: str
+    training_data: str
+    window: str
+
+
+RELEASED_MODELS: tuple[ReleasedModel, ...] = (
+    ReleasedModel(
+        name="SpliceBERT.1024nt",
+        summary="The main SpliceBERT model: inputs of 64 to 1024 nucleotides.",
+        training_data=(
+            "Primary RNA sequences (pre-mRNA: exons and introns, overlapping transcripts merged) of 72 "
+            "vertebrates, about 2 M sequences and 65 G nucleotides, 50,000 sequences held out. Stage 1: "
+            "fixed 510-nt windows; stage 2 (this model): variable lengths 64-1024 nt. Final validation "
+            "loss 1.02 (paper)."
+        ),
+        window="any length from 64 to 1024 nt (1026 positions with [CLS]/[SEP])",
+    ),
+    ReleasedModel(
+        name="SpliceBERT.510nt",
+        summary="SpliceBERT after stage 1 of pretraining: fixed 510-nt inputs.",
+        training_data=(
+            "Primary RNA sequences of 72 vertebrates (as SpliceBERT.1024nt), stage 1 only: fixed 510-nt "
+            "windows drawn at random from whole transcripts. The paper's zero-shot variant analyses "
+            "(KL-context score) use this model."
+        ),
+        window="exactly 510 nt (512 positions with [CLS]/[SEP]); only reliable at that length",
+    ),
+    ReleasedModel(
+        name="SpliceBERT-human.510nt",
+        summary="SpliceBERT trained on human primary transcripts only, fixed 510-nt inputs.",
+        training_data="Human primary RNA sequences only, same recipe as SpliceBERT.510nt (stage 1).",
+        window="exactly 510 nt (512 positions with [CLS]/[SEP]); only reliable at that length",
+    ),
+)
+
+
+def _architecture(config) -> str:
+    return (
+        f"BERT encoder, {config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
+        f"{config.num_attention_heads} heads, FFN {config.intermediate_size}, "
+        f"{config.max_position_embeddings} positions, 10-token nucleotide vocabulary "
+        "(`[PAD] [UNK] [CLS] [SEP] [MASK] N A C G T`), masked-LM head tied to the embeddings."
+    )
+
+
+def _loading(folder: str) -> str:
+    return f"""\
+```python
+# with the package (pip install splicebert-plugin): no remote code needed
+import splicebert_plugin
+from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+tokenizer = AutoTokenizer.from_pretrained("{folder}")
+model = AutoModelForMaskedLM.from_pretrained("{folder}")
+inputs = tokenizer("ACGUacgtNR", return_tensors="pt")   # any case, U = T, IUPAC codes = N
+logits = model(**inputs).logits                         # (1, 12, 10)
+
+# without the package: the folder carries its own model code
+model = AutoModelForMaskedLM.from_pretrained("{folder}", trust_remote_code=True)
+```"""
+
+
+def card_for_release(release: ReleasedModel, config) -> str:
+    """Model card of a ``hub_models/<name>`` folder (everything but the weights)."""
+    return f"""\
+---
+license: bsd-3-clause
+library_name: transformers
+tags:
+  - biology
+  - rna
+  - splicing
+  - masked-language-modeling
+---
+
+# {release.name}
+
+{release.summary} A BERT language model of primary RNA sequence from SpliceBERT (Chen et al.,
+Briefings in Bioinformatics 2024), packaged by splicebert-plugin as a standard Hugging Face model.
+
+**Weights are not in this folder.** Obtain `pytorch_model.bin` of `{release.name}` from the
+authors' release (biomed-AI/SpliceBERT) and convert it with one command:
+
+```bash
+splicebert convert path/to/{release.name} path/to/{release.name}-hf   # writes model.safetensors + this folder's files
+```
+
+## Model
+- Architecture: {_architecture(config)}
+- Input: {release.window}. One token per nucleotide between `[CLS]` and `[SEP]`.
+- Training data: {release.training_data}
+
+## Intended use
+Zero-shot scoring of the splicing impact of variants (KL-context score), nucleotide embeddings
+and attention maps for splicing analyses, and fine-tuning for branchpoint and splice-site
+prediction. Not a clinical tool; scores are research evidence only.
+
+## How to load
+{_loading(release.name)}
+
+## Citation
+```bibtex
+{CITATION}
+```
+
+## Licence
+BSD-3-Clause, as the original release (Copyright (c) 2023 Ken Chen). The packaging code is
+BSD-3-Clause too.
+"""
+
+
+def card_for_converted(source_name: str, config, *, original_format: bool) -> str:
+    """Model card of a folder written by ``splicebert convert``."""
+    release = next((r for r in RELEASED_MODELS if r.name == source_name), None)
+    if release is not None:
+        return card_for_release(release, config)
+    origin = "the original SpliceBERT release format" if original_format else "a splicebert-plugin folder"
+    return f"""\
+---
+license: bsd-3-clause
+library_name: transformers
+tags:
+  - biology
+  - rna
+  - splicing
+---
+
+# {source_name}
+
+A SpliceBERT-architecture model converted from {origin} (folder `{source_name}`) by
+splicebert-plugin. What it was trained on is not recorded in the checkpoint: state it here.
+
+## Model
+- Architecture: {_architecture(config)}
+
+## How to load
+{_loading(source_name)}
+
+## Citation
+```bibtex
+{CITATION}
+```
+"""

@@ -1,0 +1,170 @@
+"""Conversion of original-format checkpoints and the two Hub loading routes."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
+
+import splicebert_plugin
+from splicebert_plugin.checkpoints import CheckpointError, convert_checkpoint, inspect_checkpoint, load_masked_lm
+from splicebert_plugin.hub_export import drifted_files
+
+from .conftest import random_ids
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def converted_510(original_510, tmp_path_factory):
+    return convert_checkpoint(original_510, tmp_path_factory.mktemp("conv") / "SpliceBERT.510nt")
+
+
+def test_converted_folder_contents(converted_510, original_510):
+    names = {p.name for p in converted_510.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+            "configuration_splicebert.py", "modeling_splicebert.py", "README.md"} <= names
+    config = json.loads((converted_510 / "config.json").read_text())
+    assert config["model_type"] == "splicebert"
+    assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForMaskedLM",
+                                      "AutoModelForTokenClassification", "AutoModelForSequenceClassification"}
+    assert config["max_position_embeddings"] == 512
+    # the source folder is untouched
+    assert sorted(p.name for p in original_510.iterdir()) == sorted(
+        ["config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+         "pytorch_model.bin"])
+
+
+def test_converted_model_equals_transformers_bert(converted_510, original_510, reference_bert_510):
+    model = AutoModelForMaskedLM.from_pretrained(str(converted_510), attn_implementation="eager").eval()
+    assert isinstance(model, splicebert_plugin.SpliceBertForMaskedLM)
+    ids = random_ids(2, 510, seed=7)
+    with torch.no_grad():
+        diff = (model(ids).logits - reference_bert_510(ids).logits).abs().max().item()
+    assert diff <= 1e-5
+    base = AutoModel.from_pretrained(str(converted_510))
+    assert isinstance(base, splicebert_plugin.SpliceBertModel)
+    tokenizer = AutoTokenizer.from_pretrained(str(converted_510))
+    assert tokenizer("acgu")["input_ids"] == [2, 6, 7, 8, 9, 3]
+
+
+def _fresh_process(script: str, env_extra: dict) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **env_extra}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("route", ["package", "remote_code"])
+def test_both_routes_in_a_fresh_offline_process(converted_510, original_510, tmp_path, route):
+    """The converted folder gives BERT's logits with the package imported, and without it."""
+    ids = random_ids(2, 510, seed=8)
+    torch.save(ids, tmp_path / "ids.pt")
+    reference = BertForMaskedLM.from_pretrained(str(original_510), attn_implementation="sdpa").eval()
+    with torch.no_grad():
+        torch.save(reference(ids).logits, tmp_path / "expected.pt")
+    script = f"""
+        import sys, torch
+        {"import splicebert_plugin" if route == "package" else ""}
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+        model = AutoModelForMaskedLM.from_pretrained({str(converted_510)!r}, trust_remote_code={route == "remote_code"}).eval()
+        tokenizer = AutoTokenizer.from_pretrained({str(converted_510)!r})
+        assert tokenizer("ACGU")["input_ids"] == [2, 6, 7, 8, 9, 3]
+        with torch.no_grad():
+            logits = model(torch.load({str(tmp_path / "ids.pt")!r})).logits
+        diff = (logits - torch.load({str(tmp_path / "expected.pt")!r})).abs().max().item()
+        print(type(model).__module__, "splicebert_plugin" in sys.modules, diff)
+    """
+    result = _fresh_process(script, {"HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HOME": str(tmp_path / "hf")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    module, imported, diff = result.stdout.split()[-3:]
+    assert float(diff) <= 1e-5
+    if route == "package":
+        assert module == "splicebert_plugin.modeling_splicebert" and imported == "True"
+    else:
+        assert module.startswith("transformers_modules") and imported == "False"
+
+
+def test_original_folder_loads_directly_and_is_checked(original_510):
+    model = load_masked_lm(original_510)
+    assert isinstance(model, splicebert_plugin.SpliceBertForMaskedLM)
+    info = inspect_checkpoint(original_510)
+    assert info.original_format and info.max_nucleotides == 510
+
+
+def test_not_a_checkpoint_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        inspect_checkpoint(tmp_path / "missing")
+    with pytest.raises(CheckpointError, match="no config.json"):
+        inspect_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    with pytest.raises(CheckpointError, match="not a SpliceBERT checkpoint"):
+        inspect_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        inspect_checkpoint(tmp_path)
+
+
+def test_config_without_weights_says_where_to_get_them(tmp_path):
+    (tmp_path / "config.json").write_text((REPO / "tests/data/splicebert_original/SpliceBERT.510nt/config.json").read_text())
+    with pytest.raises(CheckpointError, match="no weights"):
+        inspect_checkpoint(tmp_path)
+
+
+def test_weights_of_another_model_are_rejected(tmp_path):
+    (tmp_path / "config.json").write_text((REPO / "tests/data/splicebert_original/SpliceBERT.510nt/config.json").read_text())
+    torch.save({"some.other.weight": torch.zeros(3)}, tmp_path / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_masked_lm(tmp_path)
+
+
+def test_convert_refuses_to_overwrite(converted_510, original_510):
+    with pytest.raises(CheckpointError, match="--force"):
+        convert_checkpoint(original_510, converted_510)
+
+
+def test_hub_models_match_a_fresh_export():
+    assert drifted_files(REPO / "hub_models") == []
+
+
+def test_hub_model_code_is_the_package_code():
+    for name in ("configuration_splicebert.py", "modeling_splicebert.py"):
+        source = (REPO / "src/splicebert_plugin" / name).read_text()
+        for folder in ("SpliceBERT.1024nt", "SpliceBERT.510nt", "SpliceBERT-human.510nt"):
+            assert (REPO / "hub_models" / folder / name).read_text() == source
+
+
+def test_hub_model_code_imports_only_torch_and_transformers():
+    import ast
+
+    for name in ("configuration_splicebert.py", "modeling_splicebert.py"):
+        tree = ast.parse((REPO / "src/splicebert_plugin" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = {"." if node.level else node.module.split(".")[0]}
+            else:
+                continue
+            assert roots <= {"torch", "transformers", ".", "__future__"}, (name, roots)
+
+
+@pytest.mark.parametrize("release", ["SpliceBERT.1024nt", "SpliceBERT.510nt", "SpliceBERT-human.510nt"])
+def test_hub_model_folder_plus_weights_loads_by_remote_code(release, tmp_path):
+    """A hub_models folder + released weights (as converted) is a complete Hub repo."""
+    import shutil
+
+    folder = tmp_path / release
+    shutil.copytree(REPO / "hub_models" / release, folder)
+    config = splicebert_plugin.SpliceBertConfig.from_pretrained(str(folder))
+    splicebert_plugin.SpliceBertForMaskedLM(config).save_pretrained(str(tmp_path / "weights"))
+    shutil.copyfile(tmp_path / "weights" / "model.safetensors", folder / "model.safetensors")
+    loaded = AutoModelForMaskedLM.from_pretrained(str(folder), trust_remote_code=True)
+    assert loaded.config.max_position_embeddings == config.max_position_embeddings
+    card = (folder / "README.md").read_text()
+    for needed in ("## Intended use", "## How to load", "## Citation", "## Licence", "Training data"):
+        assert needed in card

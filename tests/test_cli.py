@@ -1,0 +1,71 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertForMaskedLM
+
+from splicebert_plugin.cli import main
+from splicebert_plugin.inference import fill_mask
+
+
+def test_example_runs_end_to_end(capsys):
+    assert main(["example", "--positions", "255,256"]) == 0
+    out = capsys.readouterr().out
+    assert "RANDOM weights" in out  # the demo says what it is
+    rows = [line.split("\t") for line in out.splitlines() if line[:1].isdigit()]
+    assert [row[0] for row in rows] == ["255", "256"]
+    assert [row[1] for row in rows] == ["G", "T"]  # the bundled window's donor GT
+    for row in rows:
+        assert abs(sum(float(x) for x in row[2:6]) - 1) < 1e-3
+    assert "max abs difference 0.0e+00" in out
+
+
+def test_convert_and_fill_mask_commands(original_510, tmp_path, capsys):
+    dst = tmp_path / "hf"
+    assert main(["convert", str(original_510), str(dst)]) == 0
+    assert json.loads((dst / "config.json").read_text())["model_type"] == "splicebert"
+    assert main(["fill-mask", "-m", str(dst), "--sequence", "ACGTACGTAC", "--positions", "2,5"]) == 0
+    out = capsys.readouterr().out
+    assert "position\tref" in out
+
+
+def test_fill_mask_equals_manual_bert_computation(original_510, reference_bert_510):
+    sequence = "ACGTTGCAAGGCTTAGCATG" * 5
+    positions = [0, 37, 99]
+    got = fill_mask(reference_bert_510, sequence, positions)  # works on transformers' BERT too
+    ids = torch.tensor([[2] + ["NACGT".index(c) + 5 for c in sequence] + [3]])
+    for row, position in enumerate(positions):
+        masked = ids.clone()
+        masked[0, position + 1] = 4
+        with torch.no_grad():
+            logits = reference_bert_510(masked).logits[0, position + 1, 6:10]
+        np.testing.assert_allclose(got[row], torch.softmax(logits, -1).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["convert", "/no/such/folder", "/tmp/out"], "does not exist"),
+        (["fill-mask", "-m", "/no/such/folder"], "does not exist"),
+        (["example", "--sequence", "ACGTX"], "not nucleotide codes"),
+        (["example", "--positions", "a,b"], "comma-separated"),
+        (["example", "--fasta", "/no/such.fa"], "does not exist"),
+    ],
+)
+def test_bad_input_gives_one_line_error_and_status_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_fill_mask_position_outside_sequence(original_510, capsys):
+    assert main(["fill-mask", "-m", str(original_510), "--sequence", "ACGT", "--positions", "9"]) == 2
+    assert "outside the sequence" in capsys.readouterr().err
+
+
+def test_python_dash_m_is_the_same_command():
+    result = subprocess.run([sys.executable, "-m", "splicebert_plugin", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and "splicebert-plugin" in result.stdout
