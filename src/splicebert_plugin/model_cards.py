@@ -85,9 +85,7 @@ model = AutoModelForMaskedLM.from_pretrained("{folder}", trust_remote_code=True)
 ```"""
 
 
-def card_for_release(release: ReleasedModel, config) -> str:
-    """Model card of a ``hub_models/<name>`` folder (everything but the weights)."""
-    return f"""\
+FRONT_MATTER = """\
 ---
 license: bsd-3-clause
 library_name: transformers
@@ -97,6 +95,12 @@ tags:
   - splicing
   - masked-language-modeling
 ---
+"""
+
+
+def card_for_release(release: ReleasedModel, config) -> str:
+    """Model card of a ``hub_models/<name>`` folder (everything but the weights)."""
+    return FRONT_MATTER + f"""\
 
 # {release.name}
 
@@ -140,15 +144,7 @@ def card_for_converted(source_name: str, config, *, original_format: bool) -> st
     if release is not None:
         return card_for_release(release, config)
     origin = "the original SpliceBERT release format" if original_format else "a splicebert-plugin folder"
-    return f"""\
----
-license: bsd-3-clause
-library_name: transformers
-tags:
-  - biology
-  - rna
-  - splicing
----
+    return FRONT_MATTER + f"""\
 
 # {source_name}
 
