@@ -115,6 +115,44 @@ def _cmd_example(args) -> int:
     return 0
 
 
+def _example_file(name: str) -> str:
+    from importlib import resources
+
+    return str(resources.files(__package__).joinpath("resources", "example", name))
+
+
+def _cmd_score(args) -> int:
+    from .checkpoints import write_random_original_checkpoint
+    from .score_vcf import resolve_model, score_vcf
+    from .scoring import ScoringOptions
+
+    if args.example:
+        args.input = args.input if args.input != "-" else _example_file("variants.vcf")
+        args.reference = args.reference or _example_file("hg19_chr19_1-560000.fa")
+        args.annotation = args.annotation or _example_file("genes.tsv")
+    missing = [flag for flag, value in (("-R", args.reference), ("-A", args.annotation)) if value is None]
+    if missing:
+        raise UsageError(f"{' and '.join(missing)} required (or --example for the bundled example)")
+    scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
+    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model is None and args.example:
+            log.warning("no -m given: scoring the example with RANDOM weights (std 0.2); the numbers demonstrate "
+                        "the pipeline and mean nothing. Pass -m with real SpliceBERT weights.")
+            model, label = resolve_model(str(write_random_original_checkpoint(Path(tmp) / "random")), device=args.device)
+            label = "random-weights-demo (scores are meaningless)"
+        else:
+            model, label = resolve_model(args.model, device=args.device)
+        summary = score_vcf(
+            model, args.input, args.output, args.reference, args.annotation,
+            options=options, table=args.table, model_label=label, progress=not args.quiet,
+        )
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())) or "none"
+    print(f"splicebert score: {summary.records} records, {summary.scored_records} scored "
+          f"({summary.entries} allele x gene entries); not scored: {reasons}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -128,6 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dst", help="new folder to write")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty destination")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("score", help="zero-shot splicing scores of the variants in a VCF (SpliceAI-style)")
+    p.add_argument("-I", "--input", default="-", help="input VCF (.vcf, .vcf.gz, .bcf; default: stdin)")
+    p.add_argument("-O", "--output", default="-", help="output VCF (.vcf or bgzipped .vcf.gz; default: stdout)")
+    p.add_argument("-R", "--reference", help="genome FASTA with .fai index (plain or bgzip)")
+    p.add_argument("-A", "--annotation", help="gene annotation: GTF, GFF3 or a SpliceAI table")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder or Hub id")
+    p.add_argument("--table", help="also write one row per ALT x gene to this .tsv[.gz] or .parquet file")
+    p.add_argument("--scores", default="KL_CONTEXT,MAX_KL,SPLICE_SITE_KL",
+                   help="comma-separated: KL_CONTEXT, MAX_KL, SPLICE_SITE_KL, DELTA_P (one more pass)")
+    p.add_argument("--mode", default="variant", choices=["variant", "exon"],
+                   help="window centred on the variant (default) or on its nearest exon (paper's Vex-seq/MFASS)")
+    p.add_argument("--window", type=int, help="window width in nt (default: the model's length, e.g. 510)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("export-hub-models", help="(re)generate the hub_models/ folders from the package")
     p.add_argument("--out", default="hub_models", help="output folder (default: hub_models)")
@@ -157,10 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     from .checkpoints import CheckpointError
+    from .io.vcf import VcfFormatError
     from .tokenization import InvalidSequenceError
 
     try:
         return args.func(args)
-    except (UsageError, CheckpointError, InvalidSequenceError, FileNotFoundError, ValueError) as error:
+    except (UsageError, CheckpointError, InvalidSequenceError, VcfFormatError, FileNotFoundError, ValueError) as error:
         print(f"splicebert {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,1 @@
+"""Readers and writers at the edge: genome FASTA, gene annotation, VCF. Contig names reconciled here."""

@@ -1,0 +1,202 @@
+"""The main job: score a VCF against a genome and an annotation, write VCF + table.
+
+Output VCF: every input record, in input order, unchanged except for INFO, where a scored
+record gets ``SpliceBERT=ALLELE|SYMBOL|STRAND|KL_CONTEXT|MAX_KL|SPLICE_SITE_KL[|DELTA_P]|NOTE``
+(one entry per ALT allele x overlapping gene, comma-separated) and a record that could not be
+scored at all gets ``SpliceBERT_REASON=<code>``. Codes are explained in the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import scoring
+from .io.annotation import read_annotation
+from .io.genome import Genome
+from .io.vcf import VcfReader, open_output, with_header_lines, with_info
+
+log = logging.getLogger(__name__)
+
+INFO_ID = "SpliceBERT"
+REASON_ID = "SpliceBERT_REASON"
+TABLE_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "GENE", "STRAND")
+TABLE_TAIL = ("NOTE", "WINDOW_START", "VARIANT_INDEX")
+
+
+def info_format(scores: tuple[str, ...]) -> str:
+    return "|".join(("ALLELE", "SYMBOL", "STRAND", *scores, "NOTE"))
+
+
+def header_lines(options: scoring.ScoringOptions, model_label: str, width: int) -> list[str]:
+    codes = "; ".join(f"{code}: {text}" for code, text in scoring.REASONS.items())
+    return [
+        f'##INFO=<ID={INFO_ID},Number=.,Type=String,Description="SpliceBERT zero-shot scores (KL-context: '
+        f"natural-log sum over +-{options.context} nt, floor 1e-6; larger = more disruptive). "
+        f'Format: {info_format(options.scores)}">',
+        f'##INFO=<ID={REASON_ID},Number=1,Type=String,Description="Why SpliceBERT did not score this record. {codes}">',
+        f"##SpliceBERT_model={model_label}",
+        f"##SpliceBERT_window={options.mode}-centred,{width}nt",
+    ]
+
+
+def _number(value: float | None, precision: str = ".6g") -> str:
+    return "." if value is None or math.isnan(value) else format(value, precision)
+
+
+def info_entries(result: scoring.RecordResult, scores: tuple[str, ...]) -> dict[str, str]:
+    if result.reason is not None:
+        return {REASON_ID: result.reason}
+    entries = []
+    for allele in result.alleles:
+        values = [_number(allele.scores.get(name)) for name in scores]
+        note = allele.reason or "&".join(allele.notes) or "."
+        entries.append("|".join((allele.allele, allele.gene, allele.strand, *values, note)))
+    return {INFO_ID: ",".join(entries)}
+
+
+def table_rows(result: scoring.RecordResult, scores: tuple[str, ...]):
+    record = result.record
+    base = (record.chrom, record.pos, record.id, record.ref)
+    if result.reason is not None:
+        for alt in record.alts:
+            yield (*base, alt, "", "", *([math.nan] * len(scores)), result.reason, None, None)
+        return
+    for allele in result.alleles:
+        note = allele.reason or "&".join(allele.notes)
+        values = [allele.scores.get(name, math.nan) for name in scores]
+        yield (*base, allele.allele, allele.gene, allele.strand, *values, note, allele.window_start, allele.variant_index)
+
+
+class TableWriter:
+    """TSV (``.tsv``/``.tsv.gz``) or Parquet (``.parquet``) side output, written chunk by chunk."""
+
+    def __init__(self, path: str, scores: tuple[str, ...]):
+        self.path = path
+        self.columns = (*TABLE_COLUMNS, *scores, *TABLE_TAIL)
+        self._rows: list[tuple] = []
+        self._parquet = path.endswith(".parquet")
+        self._writer = None
+        if not self._parquet:
+            import gzip
+
+            self._handle = gzip.open(path, "wt", newline="") if path.endswith(".gz") else open(path, "w", newline="")
+            self._csv = csv.writer(self._handle, delimiter="\t", lineterminator="\n")
+            self._csv.writerow(self.columns)
+
+    def write(self, rows) -> None:
+        if self._parquet:
+            self._rows.extend(rows)
+            if len(self._rows) >= 4096:
+                self._flush_parquet()
+        else:
+            for row in rows:
+                self._csv.writerow(["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row])
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = list(zip(*self._rows)) if self._rows else [[] for _ in self.columns]
+        types = {"POS": pa.int64(), "WINDOW_START": pa.int64(), "VARIANT_INDEX": pa.int64()}
+        arrays = [
+            pa.array(list(col), type=types.get(name, pa.float64() if name in scoring.ALL_SCORES else pa.string()))
+            for name, col in zip(self.columns, columns)
+        ]
+        table = pa.Table.from_arrays(arrays, names=list(self.columns))
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table)
+        self._rows = []
+
+    def close(self) -> None:
+        if self._parquet:
+            if self._rows or self._writer is None:
+                self._flush_parquet()
+            self._writer.close()
+        else:
+            self._handle.close()
+
+
+@dataclass
+class ScoreSummary:
+    records: int = 0
+    scored_records: int = 0
+    entries: int = 0
+    reasons: dict | None = None
+
+
+def score_vcf(
+    model,
+    input_vcf: str,
+    output_vcf: str,
+    genome: str,
+    annotation: str,
+    *,
+    options: scoring.ScoringOptions = scoring.ScoringOptions(),
+    table: str | None = None,
+    model_label: str = "",
+    progress: bool = True,
+) -> ScoreSummary:
+    """Score every record of ``input_vcf``; write ``output_vcf`` (and ``table``). ``-`` = stdin/stdout."""
+    from tqdm import tqdm
+
+    genes = read_annotation(annotation)
+    summary = ScoreSummary(reasons={})
+    with Genome(genome) as fasta:
+        scorer = scoring.VariantScorer(model, fasta, genes, options)
+        reader = VcfReader(input_vcf)
+        if reader.contigs:
+            scorer.check_vcf_contigs(reader.contigs, f"VCF {input_vcf}")
+        header = with_header_lines(reader.header, header_lines(options, model_label, scorer.width))
+        table_writer = TableWriter(table, options.scores) if table else None
+        out = open_output(output_vcf)
+        try:
+            out.write("\n".join(header) + "\n")
+            bar = tqdm(reader, desc="scoring", unit=" records", file=sys.stderr, disable=not progress)
+            for result in scorer.score(bar):
+                summary.records += 1
+                if result.reason is None:
+                    summary.scored_records += 1
+                    summary.entries += len(result.alleles)
+                else:
+                    summary.reasons[result.reason] = summary.reasons.get(result.reason, 0) + 1
+                out.write(with_info(result.record, info_entries(result, options.scores)) + "\n")
+                if table_writer:
+                    table_writer.write(table_rows(result, options.scores))
+        finally:
+            out.close()
+            if table_writer:
+                table_writer.close()
+    return summary
+
+
+def resolve_model(spec: str | None, *, device: str | None = None):
+    """Load a model from a checkpoint folder (converted or original format) or a Hub id.
+
+    Returns ``(model, label)``.
+    """
+    import torch
+
+    from .checkpoints import CheckpointError, load_masked_lm
+
+    if spec is None:
+        raise CheckpointError("no model given: pass -m with a SpliceBERT checkpoint folder or Hub id")
+    if Path(spec).exists():
+        model = load_masked_lm(spec)
+    else:
+        from transformers import AutoModelForMaskedLM
+
+        try:
+            model = AutoModelForMaskedLM.from_pretrained(spec)
+        except OSError as error:
+            raise CheckpointError(
+                f"{spec!r} is neither a checkpoint folder nor a reachable Hub model ({error}); "
+                "pass a local folder (splicebert convert makes one from the released weights)"
+            ) from None
+    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return model.to(target).eval(), spec

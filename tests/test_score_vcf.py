@@ -1,0 +1,155 @@
+"""`splicebert score` end to end on the bundled example, and its behaviour on bad input."""
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from splicebert_plugin.cli import main
+
+from .test_scoring import EXAMPLE, FASTA, GENES, VCF
+
+EXPECTED_REASONS = {
+    "intergenic": "SpliceBERT_REASON=NO_OVERLAPPING_GENE",
+    "wrong_ref": "SpliceBERT_REASON=REF_MISMATCH",
+    "other_contig": "SpliceBERT_REASON=CONTIG_NOT_IN_FASTA",
+    "symbolic": "UNSUPPORTED_ALLELE",
+}
+
+
+def data_lines(path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt") as handle:
+        return [line.rstrip("\n") for line in handle if not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def example_run(original_510, tmp_path_factory):
+    out = tmp_path_factory.mktemp("score")
+    argv = ["score", "--example", "-m", str(original_510), "-O", str(out / "out.vcf.gz"),
+            "--table", str(out / "out.tsv"), "--scores", "KL_CONTEXT,MAX_KL,SPLICE_SITE_KL,DELTA_P", "-q"]
+    assert main(argv) == 0
+    assert main(argv[:4] + ["-O", str(out / "out.vcf"), "--table", str(out / "out.parquet"), "-q"]) == 0
+    return out
+
+
+def test_every_record_in_order_and_unchanged_but_info(example_run):
+    original = data_lines(VCF)
+    for output in ("out.vcf.gz", "out.vcf"):
+        written = data_lines(example_run / output)
+        assert len(written) == len(original)
+        for before, after in zip(original, written):
+            b, a = before.split("\t"), after.split("\t")
+            assert a[:7] == b[:7] and a[8:] == b[8:]
+            assert a[7].startswith(b[7] + ";SpliceBERT")  # the input INFO is kept, ours appended
+
+
+def test_documented_reasons_and_scores(example_run):
+    by_id = {line.split("\t")[2]: line.split("\t")[7] for line in data_lines(example_run / "out.vcf.gz")}
+    for vid, expected in EXPECTED_REASONS.items():
+        assert expected in by_id[vid], (vid, by_id[vid])
+    for vid in ("donor_MADCAM1_ex1", "acceptor_CDC34_ex2", "donor_MIER2", "deletion_THEG", "insertion_TPGS1"):
+        entry = by_id[vid].split("SpliceBERT=")[1].split("|")
+        assert float(entry[3]) < 0  # KL_CONTEXT present
+    multi = by_id["multiallelic_CDC34"].split("SpliceBERT=")[1].split(",")
+    assert [e.split("|")[0] for e in multi] == ["A", "G"]
+    donor = by_id["donor_MADCAM1_ex1"].split("SpliceBERT=")[1].split("|")
+    assert donor[1:3] == ["MADCAM1", "+"] and donor[5] != "."  # splice-site KL at the donor itself
+
+
+def test_output_parses_with_cyvcf2_and_header_declares_the_format(example_run):
+    cyvcf2 = pytest.importorskip("cyvcf2")
+    vcf = cyvcf2.VCF(str(example_run / "out.vcf.gz"))
+    info = vcf.get_header_type("SpliceBERT")
+    assert "Format: ALLELE|SYMBOL|STRAND|KL_CONTEXT|MAX_KL|SPLICE_SITE_KL|DELTA_P|NOTE" in info["Description"]
+    records = list(vcf)
+    assert len(records) == len(data_lines(VCF))
+    scored = [r for r in records if r.INFO.get("SpliceBERT")]
+    assert len(scored) == 9
+
+
+def test_tables_have_a_row_per_allele_and_gene(example_run):
+    import pandas as pd
+
+    tsv = pd.read_csv(example_run / "out.tsv", sep="\t")
+    parquet = pd.read_parquet(example_run / "out.parquet")
+    assert list(tsv["ID"]) == list(parquet["ID"])
+    assert len(tsv) == 13  # 12 records, one with two ALTs
+    assert set(tsv.loc[tsv.ID == "wrong_ref", "NOTE"]) == {"REF_MISMATCH"}
+    assert tsv["KL_CONTEXT"].notna().sum() == 9  # 10 entries, the symbolic ALT unscored
+    scored = tsv[tsv.KL_CONTEXT.notna()].reset_index(drop=True)
+    assert (scored["KL_CONTEXT"] - parquet[parquet.KL_CONTEXT.notna()].reset_index(drop=True)["KL_CONTEXT"]).abs().max() < 1e-12
+
+
+def test_random_demo_without_model_says_so(tmp_path, capsys, caplog):
+    assert main(["score", "--example", "-O", str(tmp_path / "o.vcf"), "-q"]) == 0
+    header = [line for line in open(tmp_path / "o.vcf") if line.startswith("##SpliceBERT_model")]
+    assert "meaningless" in header[0]
+
+
+def _error(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_corrupted_vcf_line_names_file_and_line(tmp_path, original_510, capsys):
+    bad = tmp_path / "bad.vcf"
+    lines = VCF.read_text().splitlines()
+    lines[-3] = lines[-3].replace("\t", " ")
+    bad.write_text("\n".join(lines) + "\n")
+    err = _error(["score", "-I", str(bad), "-R", str(FASTA), "-A", str(GENES), "-m", str(original_510),
+                  "-O", str(tmp_path / "o.vcf"), "-q"], capsys)
+    assert "bad.vcf line" in err and "tab-separated" in err
+
+
+def test_missing_fasta_index_names_the_fix(tmp_path, original_510, capsys):
+    shutil.copy(FASTA, tmp_path / "g.fa")
+    err = _error(["score", "--example", "-R", str(tmp_path / "g.fa"), "-m", str(original_510), "-q",
+                  "-O", str(tmp_path / "o.vcf")], capsys)
+    assert "g.fa.fai" in err and "samtools faidx" in err
+    assert not (tmp_path / "g.fa.fai").exists()  # inputs are never modified
+
+
+def test_plain_gzip_fasta_is_explained(tmp_path, original_510, capsys):
+    with open(FASTA, "rb") as src, gzip.open(tmp_path / "g.fa.gz", "wb") as dst:
+        dst.write(src.read())
+    shutil.copy(str(FASTA) + ".fai", tmp_path / "g.fa.gz.fai")
+    err = _error(["score", "--example", "-R", str(tmp_path / "g.fa.gz"), "-m", str(original_510), "-q",
+                  "-O", str(tmp_path / "o.vcf")], capsys)
+    assert "bgzip" in err
+
+
+@pytest.mark.parametrize("flag", ["-I", "-R", "-A", "-m"])
+def test_wrong_paths(flag, tmp_path, original_510, capsys):
+    argv = ["score", "--example", "-m", str(original_510), "-O", str(tmp_path / "o.vcf"), "-q", flag, "/no/such/file"]
+    err = _error(argv, capsys)
+    assert "/no/such/file" in err
+
+
+def test_contig_mismatch_lists_both_sides(tmp_path, original_510, capsys):
+    vcf = tmp_path / "mouse.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n##contig=<ID=NC_000067.6>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   "NC_000067.6\t100\t.\tA\tG\t.\t.\t.\n")
+    err = _error(["score", "--example", "-I", str(vcf), "-m", str(original_510), "-O", str(tmp_path / "o.vcf"),
+                  "-q"], capsys)
+    assert "NC_000067.6" in err and "chr19" in err
+
+
+def test_empty_vcf_gives_a_well_formed_empty_output(tmp_path, original_510):
+    vcf = tmp_path / "empty.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    out = tmp_path / "o.vcf"
+    assert main(["score", "--example", "-I", str(vcf), "-m", str(original_510), "-O", str(out), "-q",
+                 "--table", str(tmp_path / "t.tsv")]) == 0
+    text = out.read_text()
+    assert "##INFO=<ID=SpliceBERT," in text and text.rstrip().splitlines()[-1].startswith("#CHROM")
+    assert (tmp_path / "t.tsv").read_text().startswith("CHROM\tPOS")
+
+
+def test_inputs_are_not_modified(example_run):
+    assert sorted(p.name for p in EXAMPLE.iterdir()) == sorted(
+        ["SOURCES.md", "TRAK1_exon1_donor_510nt.fa", "genes.tsv", "hg19_chr19_1-560000.fa",
+         "hg19_chr19_1-560000.fa.fai", "variants.vcf"])

@@ -1,0 +1,193 @@
+"""The scorer against an independent, straightforward implementation of ALGORITHMS.md section 2."""
+
+import math
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertForMaskedLM
+
+from splicebert_plugin.checkpoints import load_masked_lm
+from splicebert_plugin.io.annotation import read_annotation
+from splicebert_plugin.io.genome import Genome
+from splicebert_plugin.io.vcf import VcfReader
+from splicebert_plugin.scoring import ScoringOptions, VariantScorer
+
+EXAMPLE = Path(str(resources.files("splicebert_plugin").joinpath("resources", "example")))
+FASTA = EXAMPLE / "hg19_chr19_1-560000.fa"
+GENES = EXAMPLE / "genes.tsv"
+VCF = EXAMPLE / "variants.vcf"
+COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
+TOKEN = {"N": 5, "A": 6, "C": 7, "G": 8, "T": 9}
+
+
+# ---- the independent implementation: plain Python loops over transformers' BertForMaskedLM ----
+
+def read_fasta_text(path):
+    return "".join(line.strip() for line in open(path) if not line.startswith(">")).upper()
+
+
+def revcomp(seq):
+    return "".join(COMPLEMENT[c] for c in reversed(seq))
+
+
+def probabilities(bert, seq):
+    ids = torch.tensor([[2] + [TOKEN[c] for c in seq] + [3]])
+    with torch.no_grad():
+        logits = bert(ids).logits[0, 1:-1, 6:10].double()
+    return torch.softmax(logits, dim=-1).numpy()
+
+
+def reference_scores(bert, genome, pos1, ref, alt, strand, window_start, width=510):
+    """KL-context and max KL of an SNV, following ALGORITHMS.md literally."""
+    p0 = pos1 - 1
+    wt = genome[window_start : window_start + width]
+    mt = wt[: p0 - window_start] + alt + wt[p0 - window_start + 1 :]
+    v = p0 - window_start
+    if strand == "-":
+        wt, mt, v = revcomp(wt), revcomp(mt), width - 1 - v
+    p_wt, p_mt = probabilities(bert, wt), probabilities(bert, mt)
+    kl = []
+    for i in range(width):
+        kl.append(sum(p_mt[i][x] * math.log(p_mt[i][x] / p_wt[i][x]) for x in range(4)))
+    total, largest = 0.0, 0.0
+    for d in range(1, 101):
+        total += math.log(max((kl[v - d] + kl[v + d]) / 2, 1e-6))
+        largest = max(largest, kl[v - d], kl[v + d])
+    return total, largest
+
+
+@pytest.fixture(scope="module")
+def scorer_inputs(original_510):
+    model = load_masked_lm(original_510).eval()
+    genome = Genome(FASTA)
+    genes = read_annotation(GENES)
+    records = list(VcfReader(str(VCF)))
+    yield model, genome, genes, records
+    genome.close()
+
+
+def run(scorer_inputs, **options):
+    model, genome, genes, records = scorer_inputs
+    scorer = VariantScorer(model, genome, genes, ScoringOptions(**options))
+    return list(scorer.score(records))
+
+
+def snv_entries(results):
+    for result in results:
+        if result.reason is not None:
+            continue
+        record = result.record
+        for entry in result.alleles:
+            if len(record.ref) == 1 and len(entry.allele) == 1 and entry.reason is None:
+                yield record, entry
+
+
+@pytest.mark.parametrize("mode", ["variant", "exon"])
+def test_scores_equal_an_independent_implementation(scorer_inputs, original_510, mode):
+    bert = BertForMaskedLM.from_pretrained(str(original_510)).eval()
+    genome = read_fasta_text(FASTA)
+    results = run(scorer_inputs, mode=mode, batch_size=4)
+    compared = 0
+    scores = []
+    for record, entry in snv_entries(results):
+        if "PARTIAL_CONTEXT" in entry.notes:
+            continue
+        expected_kl, expected_max = reference_scores(
+            bert, genome, record.pos, record.ref, entry.allele, entry.strand, entry.window_start
+        )
+        assert entry.scores["KL_CONTEXT"] == pytest.approx(expected_kl, abs=1e-4)
+        assert entry.scores["MAX_KL"] == pytest.approx(expected_max, abs=1e-4)
+        scores.append(expected_kl)
+        compared += 1
+    assert compared >= 3
+    assert np.std(scores) > 10  # varied scores, not the -1381.55 floor everywhere
+
+
+def test_window_placement_in_both_modes(scorer_inputs):
+    genes = scorer_inputs[2]
+    for mode in ("variant", "exon"):
+        for record, entry in snv_entries(run(scorer_inputs, mode=mode)):
+            p0 = record.pos - 1
+            if mode == "variant":
+                assert entry.variant_index == 255
+                assert entry.window_start == (p0 - 255 if entry.strand == "+" else p0 + 1 + 255 - 510)
+            else:
+                gene = next(g for g in genes.overlapping("19", p0, p0 + 1) if g.name == entry.gene)
+                es, ee = gene.exons[gene.nearest_exon(p0)]
+                assert entry.window_start == (es + ee) // 2 - 255
+                index = p0 - entry.window_start
+                assert entry.variant_index == (index if entry.strand == "+" else 509 - index)
+
+
+def test_batch_size_does_not_change_scores(scorer_inputs):
+    one = run(scorer_inputs, batch_size=1, scores=("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL", "DELTA_P"))
+    many = run(scorer_inputs, batch_size=16, scores=("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL", "DELTA_P"))
+    for a, b in zip(one, many):
+        assert a.reason == b.reason
+        for x, y in zip(a.alleles, b.alleles):
+            for name, value in x.scores.items():
+                assert value == pytest.approx(y.scores[name], abs=1e-6, nan_ok=True)
+
+
+def test_delta_p_equals_a_masked_forward_pass(scorer_inputs, original_510):
+    bert = BertForMaskedLM.from_pretrained(str(original_510)).eval()
+    genome = read_fasta_text(FASTA)
+    results = run(scorer_inputs, scores=("DELTA_P",))
+    checked = 0
+    for record, entry in snv_entries(results):
+        wt = genome[entry.window_start : entry.window_start + 510]
+        ref, alt = record.ref, entry.allele
+        if entry.strand == "-":
+            wt, ref, alt = revcomp(wt), COMPLEMENT[ref], COMPLEMENT[alt]
+        ids = torch.tensor([[2] + [TOKEN[c] for c in wt] + [3]])
+        ids[0, 256] = 4
+        with torch.no_grad():
+            probs = torch.softmax(bert(ids).logits[0, 256].double(), -1)
+        assert entry.scores["DELTA_P"] == pytest.approx((probs[TOKEN[alt]] - probs[TOKEN[ref]]).item(), abs=1e-5)
+        checked += 1
+    assert checked >= 3
+
+
+def test_minus_strand_equals_plus_strand_of_the_reverse_complement(tmp_path, scorer_inputs):
+    """A plus-strand gene and its mirror image on the reverse-complemented contig score alike."""
+    import pyfaidx
+
+    model = scorer_inputs[0]
+    genome = read_fasta_text(FASTA)[530_000:545_000]
+    mirror = revcomp(genome)
+    n = len(genome)
+    fasta = tmp_path / "pair.fa"
+    fasta.write_text(f">fwd\n{genome}\n>rev\n{mirror}\n")
+    pyfaidx.Faidx(str(fasta)).close()
+    # CDC34 shifted into the slice: exons [1711, 2108), [5836, 5923), [6242, 6340)
+    exons = [(1711, 2108), (5836, 5923), (6242, 6340)]
+    mirrored = [(n - e, n - s) for s, e in reversed(exons)]
+    table = tmp_path / "genes.tsv"
+    table.write_text(
+        "#NAME\tCHROM\tSTRAND\tTX_START\tTX_END\tEXON_START\tEXON_END\n"
+        f"G\tfwd\t+\t1711\t6340\t{','.join(str(s) for s, _ in exons)}\t{','.join(str(e) for _, e in exons)}\n"
+        f"G\trev\t-\t{n - 6340}\t{n - 1711}\t{','.join(str(s) for s, _ in mirrored)}\t{','.join(str(e) for _, e in mirrored)}\n"
+    )
+    positions = [2108, 5836 - 1, 4000, 6300]  # 0-based: donor G, acceptor G, intronic, exonic
+    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for p in positions:
+        ref = genome[p]
+        alt = "A" if ref != "A" else "C"
+        lines.append(f"fwd\t{p + 1}\t.\t{ref}\t{alt}\t.\t.\t.")
+        lines.append(f"rev\t{n - p}\t.\t{COMPLEMENT[ref]}\t{COMPLEMENT[alt]}\t.\t.\t.")
+    lines.append(f"fwd\t{4001}\t.\t{genome[4000:4003]}\t{genome[4000]}\t.\t.\t.")  # a deletion too
+    lines.append(f"rev\t{n - 4003}\t.\t{mirror[n - 4004:n - 4001]}\t{mirror[n - 4004]}\t.\t.\t.")
+    vcf = tmp_path / "pair.vcf"
+    vcf.write_text("\n".join(lines) + "\n")
+    with Genome(fasta) as pair_genome:
+        scorer = VariantScorer(model, pair_genome, read_annotation(table), ScoringOptions())
+        results = list(scorer.score(VcfReader(str(vcf))))
+    for fwd, rev in zip(results[0::2], results[1::2]):
+        assert fwd.reason is None and rev.reason is None
+        a, b = fwd.alleles[0], rev.alleles[0]
+        assert (a.strand, b.strand) == ("+", "-")
+        for name in ("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL"):
+            assert a.scores[name] == pytest.approx(b.scores[name], abs=1e-6, nan_ok=True)
