@@ -51,6 +51,12 @@ def matmul_gflops(m: int, k: int, n: int, seconds: float = 3.0) -> float:
     return 2 * m * k * n * count / (time.perf_counter() - start) / 1e9
 
 
+def machine_matmul_gflops(tokens: int, hidden: int = 512, ffn: int = 2048) -> tuple[float, list]:
+    """This machine's fp32 rate: the best of the model's GEMM shapes and a large square product."""
+    shapes = [(tokens, hidden, 3 * hidden), (tokens, hidden, ffn), (tokens, ffn, hidden), (2048, 2048, 2048)]
+    return max(matmul_gflops(*shape, seconds=2.0) for shape in shapes), shapes
+
+
 def time_forward(model, ids: torch.Tensor, seconds: float, warmup: int = 2) -> float:
     """Tokens per second of ``model(ids)`` under inference mode."""
     with torch.inference_mode():
@@ -89,9 +95,7 @@ def main(argv=None) -> int:
     bert_sdpa.load_state_dict(ours.state_dict(), strict=False)
 
     h, f = config.hidden_size, config.intermediate_size
-    # the machine's rate: the best of the model's GEMM shapes and a large square product
-    shapes = [(args.batch * 1024, h, 3 * h), (args.batch * 1024, h, f), (args.batch * 1024, f, h), (2048, 2048, 2048)]
-    peak = max(matmul_gflops(*shape, seconds=2.0) for shape in shapes)
+    peak, shapes = machine_matmul_gflops(args.batch * 1024, h, f)
     print(f"torch {torch.__version__}, {args.threads} threads, fp32 matmul rate {peak:.1f} GFLOP/s "
           f"(best torch.mm over {shapes})")
     compiled = torch.compile(ours) if args.compile else None

@@ -153,6 +153,80 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _parse_region(text: str) -> tuple[str, int, int]:
+    try:
+        contig, span = text.rsplit(":", 1)
+        start, end = (int(x.replace(",", "")) for x in span.split("-"))
+    except ValueError:
+        raise UsageError(f"--region must look like chr19:308700-308900 (1-based, inclusive), got {text!r}") from None
+    if end < start:
+        raise UsageError(f"--region {text!r} ends before it starts")
+    return contig, start, end
+
+
+def _cmd_ism(args) -> int:
+    import csv
+
+    from .ism import in_silico_mutagenesis, ism_table_rows, plot_ism
+    from .score_vcf import resolve_model
+    from .checkpoints import write_random_original_checkpoint
+    from .windows import orient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model is None and args.example:
+            log.warning("no -m given: ISM of the example with RANDOM weights; the numbers mean nothing")
+            model, _ = resolve_model(str(write_random_original_checkpoint(Path(tmp) / "random")), device=args.device)
+        else:
+            model, _ = resolve_model(args.model, device=args.device)
+        width = args.window or model.config.max_position_embeddings - 2
+        context = 100
+        if args.region:
+            from .io.contigs import ContigMap
+            from .io.genome import Genome
+
+            if args.reference is None:
+                raise UsageError("--region needs the genome: -R genome.fa")
+            contig, start1, end1 = _parse_region(args.region)
+            with Genome(args.reference) as genome:
+                name = ContigMap(genome.contigs, f"genome {args.reference}").get(contig)
+                if name is None:
+                    raise UsageError(f"contig {contig!r} is not in {args.reference} (its contigs: {genome.contigs[:8]})")
+                length = end1 - start1 + 1
+                pad = max(context, (width - length + 1) // 2 + 1)
+                sequence, off = genome.fetch(name, start1 - 1 - pad, end1 + pad)
+            sequence = orient(sequence, args.strand)
+            region = (pad, pad + length)
+            # genomic 1-based position of each region index, in transcript order
+            positions = list(range(start1, end1 + 1)) if args.strand == "+" else list(range(end1, start1 - 1, -1))
+            title = f"{contig}:{start1}-{end1} ({args.strand})"
+        else:
+            header, sequence = _read_sequence(args)
+            if args.region_start is None:
+                mid = len(sequence) // 2
+                region = (mid - 20, mid + 20)
+            else:
+                region = (args.region_start, args.region_end)
+            positions = list(range(*region))
+            title = header
+        result = in_silico_mutagenesis(model, sequence, *region, width=width, context=context,
+                                       batch_size=args.batch_size)
+    with open(args.output, "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["POSITION", "REF", "ALT", "KL_CONTEXT", "MAX_KL"])
+        for index, ref, alt, kl_context, max_kl in ism_table_rows(result):
+            writer.writerow([positions[index], ref, alt, f"{kl_context:.6f}", f"{max_kl:.6g}"])
+    if args.summary:
+        with open(args.summary, "w") as handle:
+            handle.write("POSITION\tREF\tMAX_KL_CONTEXT\n")
+            for index, (ref, value) in enumerate(zip(result.reference, result.summary)):
+                handle.write(f"{positions[index]}\t{ref}\t{value:.6f}\n")
+    if args.plot:
+        plot_ism(result, args.plot, title=title, offset=0)
+    print(f"splicebert ism: {len(result.reference)} positions x 3 alleles -> {args.output}"
+          + (f", {args.summary}" if args.summary else "") + (f", {args.plot}" if args.plot else ""), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -184,6 +258,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("ism", help="in-silico mutagenesis of a region: KL-context of every substitution")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder or Hub id")
+    p.add_argument("-R", "--reference", help="genome FASTA (with --region)")
+    p.add_argument("--region", help="chr:start-end, 1-based inclusive (with -R)")
+    p.add_argument("--strand", default="+", choices=["+", "-"], help="transcript strand of the region")
+    add_sequence_args_ism = p.add_argument_group("or a sequence")
+    add_sequence_args_ism.add_argument("--sequence", help="transcript-oriented sequence")
+    add_sequence_args_ism.add_argument("--fasta", help="FASTA with one transcript-oriented sequence")
+    add_sequence_args_ism.add_argument("--region-start", type=int, help="0-based start in the sequence")
+    add_sequence_args_ism.add_argument("--region-end", type=int, help="0-based end (exclusive)")
+    p.add_argument("-O", "--output", required=True, help="table: one row per position x alternative base")
+    p.add_argument("--summary", help="table: one row per position (max KL-context over the alleles)")
+    p.add_argument("--plot", help="heatmap PNG")
+    p.add_argument("--window", type=int, help="window width (default: the model's length)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--device")
+    p.add_argument("--example", action="store_true", help="the bundled TRAK1 donor window, 40 nt around the donor")
+    p.set_defaults(func=_cmd_ism)
 
     p = sub.add_parser("export-hub-models", help="(re)generate the hub_models/ folders from the package")
     p.add_argument("--out", default="hub_models", help="output folder (default: hub_models)")
