@@ -153,3 +153,25 @@ def test_inputs_are_not_modified(example_run):
     assert sorted(p.name for p in EXAMPLE.iterdir()) == sorted(
         ["SOURCES.md", "TRAK1_exon1_donor_510nt.fa", "genes.tsv", "hg19_chr19_1-560000.fa",
          "hg19_chr19_1-560000.fa.fai", "variants.vcf"])
+
+
+def test_two_processes_write_the_same_output_as_one(tmp_path, original_510):
+    """torchrun with 2 CPU processes (what accelerate launch sets up too) splits the chunks."""
+    import os
+    import subprocess
+    import sys
+
+    common = ["score", "--example", "-m", str(original_510), "--chunk-size", "2", "-q"]
+    assert main(common + ["-O", str(tmp_path / "one.vcf"), "--table", str(tmp_path / "one.tsv")]) == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+         "-m", "splicebert_plugin", *common, "-O", str(tmp_path / "two.vcf"), "--table", str(tmp_path / "two.tsv")],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "process 0 of 2 scored 3 chunk(s)" in result.stderr
+    assert "process 1 of 2 scored 3 chunk(s)" in result.stderr
+    assert (tmp_path / "two.vcf").read_text() == (tmp_path / "one.vcf").read_text()
+    assert (tmp_path / "two.tsv").read_text() == (tmp_path / "one.tsv").read_text()
+    assert not list(tmp_path.glob("*.part*"))

@@ -191,3 +191,66 @@ def test_minus_strand_equals_plus_strand_of_the_reverse_complement(tmp_path, sco
         assert (a.strand, b.strand) == ("+", "-")
         for name in ("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL"):
             assert a.scores[name] == pytest.approx(b.scores[name], abs=1e-6, nan_ok=True)
+
+
+def test_python_api_table_and_vcf_frames_agree(original_510):
+    import pandas as pd
+
+    from splicebert_plugin.score_vcf import score_variants, score_vcf_frame
+
+    model = load_masked_lm(original_510).eval()
+    from_vcf = score_vcf_frame(model, str(VCF), str(FASTA), str(GENES))
+    table = pd.DataFrame({"CHROM": ["19", "chr19", "19"], "POS": [496552, 537050, 537100],
+                          "REF": ["G", "C", "A"], "ALT": ["A", "A,G", "G"], "ID": ["a", "b", "c"]})
+    from_table = score_variants(model, table, str(FASTA), str(GENES))
+    assert list(from_table["ALT"]) == ["A", "A", "G", "G"]
+    assert from_table.loc[3, "NOTE"] == "REF_MISMATCH"
+    for i, vid in ((0, "donor_MADCAM1_ex1"), (1, "multiallelic_CDC34")):
+        expected = from_vcf[from_vcf.ID == vid].iloc[0]["KL_CONTEXT"]
+        assert from_table.loc[i, "KL_CONTEXT"] == pytest.approx(expected, abs=1e-9)
+    with pytest.raises(ValueError, match="lacks column"):
+        score_variants(model, pd.DataFrame({"CHROM": ["19"]}), str(FASTA), str(GENES))
+
+
+def test_ism_equals_single_pair_scores(original_510):
+    from splicebert_plugin.ism import in_silico_mutagenesis, tile_region
+    from splicebert_plugin.scoring import score_sequences
+
+    model = load_masked_lm(original_510).eval()
+    donor = (EXAMPLE / "TRAK1_exon1_donor_510nt.fa").read_text().splitlines()[1:]
+    sequence = "".join(donor)
+    result = in_silico_mutagenesis(model, sequence, 250, 260)
+    assert result.kl_context.shape == (10, 4)
+    assert np.isnan(result.kl_context[np.arange(10), ["ACGT".index(c) for c in result.reference]]).all()
+    for row in (0, 5, 9):
+        position = 250 + row
+        for column, base in enumerate("ACGT"):
+            if base == sequence[position]:
+                continue
+            mutant = sequence[:position] + base + sequence[position + 1:]
+            expected = score_sequences(model, sequence, mutant, position)
+            assert result.kl_context[row, column] == pytest.approx(expected["KL_CONTEXT"], abs=1e-4)
+            assert result.max_kl[row, column] == pytest.approx(expected["MAX_KL"], rel=1e-4)
+    np.testing.assert_allclose(result.summary, np.nanmax(result.kl_context, axis=1))
+    # tiles cover the region once, each position with its full context inside the window
+    tiles = tile_region(2000, 150, 1700, 510, 100)
+    covered = [p for _, s, e in tiles for p in range(s, e)]
+    assert covered == list(range(150, 1700))
+    for window_start, s, e in tiles:
+        assert s - window_start >= 100 and window_start + 510 - e >= 100
+    with pytest.raises(ValueError, match="flank"):
+        tile_region(600, 50, 100, 510, 100)
+
+
+def test_ism_command_writes_table_summary_and_heatmap(tmp_path, original_510):
+    from splicebert_plugin.cli import main
+
+    out = tmp_path / "ism.tsv"
+    argv = ["ism", "-m", str(original_510), "-R", str(FASTA), "--region", "chr19:496540-496560", "--strand", "+",
+            "-O", str(out), "--summary", str(tmp_path / "s.tsv"), "--plot", str(tmp_path / "h.png")]
+    assert main(argv) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "POSITION\tREF\tALT\tKL_CONTEXT\tMAX_KL" and len(rows) == 1 + 21 * 3
+    assert rows[1].startswith("496540\t")
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((tmp_path / "s.tsv").read_text().splitlines()) == 22

@@ -134,7 +134,8 @@ def _cmd_score(args) -> int:
     if missing:
         raise UsageError(f"{' and '.join(missing)} required (or --example for the bundled example)")
     scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
-    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size)
+    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
+                             chunk_size=args.chunk_size)
     with tempfile.TemporaryDirectory() as tmp:
         if args.model is None and args.example:
             log.warning("no -m given: scoring the example with RANDOM weights (std 0.2); the numbers demonstrate "
@@ -254,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="window centred on the variant (default) or on its nearest exon (paper's Vex-seq/MFASS)")
     p.add_argument("--window", type=int, help="window width in nt (default: the model's length, e.g. 510)")
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--chunk-size", type=int, default=256,
+                   help="records read and scored together (the unit shared out between processes)")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -130,6 +130,40 @@ class ScoreSummary:
     reasons: dict | None = None
 
 
+class _Processes:
+    """This process's place among the processes of ``torchrun`` / ``accelerate launch`` (1 if alone)."""
+
+    def __init__(self):
+        import os
+
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self._dist = None
+        if self.world > 1:
+            import torch
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+            self._dist = dist
+
+    def barrier(self) -> None:
+        if self._dist is not None:
+            self._dist.barrier()
+
+
+def _write_result(result, out, table_writer, summary, scores) -> None:
+    summary.records += 1
+    if result.reason is None:
+        summary.scored_records += 1
+        summary.entries += len(result.alleles)
+    else:
+        summary.reasons[result.reason] = summary.reasons.get(result.reason, 0) + 1
+    out.write(with_info(result.record, info_entries(result, scores)) + "\n")
+    if table_writer:
+        table_writer.write(table_rows(result, scores))
+
+
 def score_vcf(
     model,
     input_vcf: str,
@@ -142,9 +176,21 @@ def score_vcf(
     model_label: str = "",
     progress: bool = True,
 ) -> ScoreSummary:
-    """Score every record of ``input_vcf``; write ``output_vcf`` (and ``table``). ``-`` = stdin/stdout."""
+    """Score every record of ``input_vcf``; write ``output_vcf`` (and ``table``). ``-`` = stdin/stdout.
+
+    Under ``torchrun`` / ``accelerate launch`` every process scores its share of the chunks and
+    the first process writes one output, identical to a single-process run (the output folder
+    must be shared by all processes, as on one node or a cluster file system).
+    """
+    import pickle
+
     from tqdm import tqdm
 
+    processes = _Processes()
+    if processes.world > 1 and input_vcf == "-":
+        raise ValueError("several processes cannot share standard input: pass the VCF with -I")
+    if processes.world > 1 and output_vcf == "-":
+        raise ValueError("several processes need an output file: pass -O")
     genes = read_annotation(annotation)
     summary = ScoreSummary(reasons={})
     with Genome(genome) as fasta:
@@ -153,26 +199,53 @@ def score_vcf(
         if reader.contigs:
             scorer.check_vcf_contigs(reader.contigs, f"VCF {input_vcf}")
         header = with_header_lines(reader.header, header_lines(options, model_label, scorer.width))
-        table_writer = TableWriter(table, options.scores) if table else None
-        out = open_output(output_vcf)
-        try:
-            out.write("\n".join(header) + "\n")
-            bar = tqdm(reader, desc="scoring", unit=" records", file=sys.stderr, disable=not progress)
-            for result in scorer.score(bar):
-                summary.records += 1
-                if result.reason is None:
-                    summary.scored_records += 1
-                    summary.entries += len(result.alleles)
-                else:
-                    summary.reasons[result.reason] = summary.reasons.get(result.reason, 0) + 1
-                out.write(with_info(result.record, info_entries(result, options.scores)) + "\n")
+        bar = tqdm(reader, desc="scoring", unit=" records", file=sys.stderr, disable=not progress or processes.rank > 0)
+        if processes.world == 1:
+            chunks = scorer.score_chunks(bar)
+        else:
+            # each process scores every world-th chunk and leaves its results in a shard file
+            shard = Path(f"{output_vcf}.part{processes.rank}")
+            mine = 0
+            with open(shard, "wb") as handle:
+                for first, results in scorer.score_chunks(bar, keep=lambda k: k % processes.world == processes.rank):
+                    pickle.dump((first, results), handle)
+                    mine += 1
+            print(f"splicebert score: process {processes.rank} of {processes.world} scored {mine} chunk(s)",
+                  file=sys.stderr)
+            processes.barrier()
+            chunks = _merge_shards([Path(f"{output_vcf}.part{r}") for r in range(processes.world)])
+        if processes.rank == 0:
+            table_writer = TableWriter(table, options.scores) if table else None
+            out = open_output(output_vcf)
+            try:
+                out.write("\n".join(header) + "\n")
+                for _, results in chunks:
+                    for result in results:
+                        _write_result(result, out, table_writer, summary, options.scores)
+            finally:
+                out.close()
                 if table_writer:
-                    table_writer.write(table_rows(result, options.scores))
-        finally:
-            out.close()
-            if table_writer:
-                table_writer.close()
+                    table_writer.close()
+        processes.barrier()
+        if processes.world > 1:
+            Path(f"{output_vcf}.part{processes.rank}").unlink(missing_ok=True)
     return summary
+
+
+def _merge_shards(paths: list[Path]):
+    """Chunks from every process's shard, in input order."""
+    import heapq
+    import pickle
+
+    def read(path):
+        with open(path, "rb") as handle:
+            while True:
+                try:
+                    yield pickle.load(handle)
+                except EOFError:
+                    return
+
+    yield from heapq.merge(*(read(path) for path in paths), key=lambda item: item[0])
 
 
 def resolve_model(spec: str | None, *, device: str | None = None):
@@ -198,5 +271,53 @@ def resolve_model(spec: str | None, *, device: str | None = None):
                 f"{spec!r} is neither a checkpoint folder nor a reachable Hub model ({error}); "
                 "pass a local folder (splicebert convert makes one from the released weights)"
             ) from None
-    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device is None:
+        import os
+
+        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+    target = torch.device(device)
     return model.to(target).eval(), spec
+
+
+def results_frame(results, scores: tuple[str, ...]):
+    """A pandas DataFrame with one row per ALT x gene (the ``--table`` layout)."""
+    import pandas as pd
+
+    rows = [row for result in results for row in table_rows(result, scores)]
+    return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, *scores, *TABLE_TAIL])
+
+
+def score_variants(model, variants, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
+    """Score a table of variants; returns a DataFrame (one row per ALT x gene).
+
+    ``variants``: a pandas DataFrame (or anything ``pandas.DataFrame`` accepts) with columns
+    ``CHROM``, ``POS`` (1-based, as in VCF), ``REF``, ``ALT`` (comma-separated for several) and
+    optionally ``ID``.
+    """
+    import pandas as pd
+
+    from .io.vcf import VcfRecord
+
+    frame = pd.DataFrame(variants)
+    missing = [c for c in ("CHROM", "POS", "REF", "ALT") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"variants table lacks column(s) {missing}; needs CHROM, POS (1-based), REF, ALT")
+    records = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        values = row._asdict()
+        vid = str(values.get("ID", "."))
+        fields = (str(values["CHROM"]), str(int(values["POS"])), vid, str(values["REF"]), str(values["ALT"]), ".", ".", ".")
+        records.append(VcfRecord(i + 1, fields[0], int(values["POS"]), vid, fields[3], tuple(fields[4].split(",")), fields))
+    genes = read_annotation(annotation)
+    with Genome(genome) as fasta:
+        results = list(scoring.VariantScorer(model, fasta, genes, options).score(records))
+    return results_frame(results, options.scores)
+
+
+def score_vcf_frame(model, input_vcf: str, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
+    """Score a VCF and return the DataFrame of :func:`results_frame` (no files written)."""
+    genes = read_annotation(annotation)
+    with Genome(genome) as fasta:
+        scorer = scoring.VariantScorer(model, fasta, genes, options)
+        results = list(scorer.score(VcfReader(input_vcf)))
+    return results_frame(results, options.scores)

@@ -224,14 +224,27 @@ class VariantScorer:
 
     def score(self, records: Iterable[VcfRecord]) -> Iterator[RecordResult]:
         """Results in input order, chunk by chunk (memory does not grow with the input)."""
+        for _, results in self.score_chunks(records):
+            yield from results
+
+    def score_chunks(self, records: Iterable[VcfRecord], keep=None) -> Iterator[tuple[int, list[RecordResult]]]:
+        """``(index of the chunk's first record, results)`` per chunk of ``chunk_size`` records.
+
+        ``keep(chunk_number)`` selects the chunks to score (one process's share of the input);
+        the others are read and skipped.
+        """
         chunk: list[VcfRecord] = []
-        for record in records:
+        number, first = 0, 0
+        for index, record in enumerate(records):
+            if not chunk:
+                first = index
             chunk.append(record)
             if len(chunk) >= self.options.chunk_size:
-                yield from self._score_chunk(chunk)
-                chunk = []
-        if chunk:
-            yield from self._score_chunk(chunk)
+                if keep is None or keep(number):
+                    yield first, self._score_chunk(chunk)
+                chunk, number = [], number + 1
+        if chunk and (keep is None or keep(number)):
+            yield first, self._score_chunk(chunk)
 
     def _score_chunk(self, records: list[VcfRecord]) -> list[RecordResult]:
         results, tasks, wt_windows = [], [], {}
