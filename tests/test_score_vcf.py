@@ -175,3 +175,38 @@ def test_two_processes_write_the_same_output_as_one(tmp_path, original_510):
     assert (tmp_path / "two.vcf").read_text() == (tmp_path / "one.vcf").read_text()
     assert (tmp_path / "two.tsv").read_text() == (tmp_path / "one.tsv").read_text()
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_bcf_and_stdin_inputs_give_the_same_scores(tmp_path, original_510, example_run, monkeypatch, capsys):
+    import io
+    import sys
+
+    cyvcf2 = pytest.importorskip("cyvcf2")
+    source = cyvcf2.VCF(str(VCF))
+    writer = cyvcf2.Writer(str(tmp_path / "in.bcf"), source, mode="wb")
+    for variant in source:
+        writer.write_record(variant)
+    writer.close()
+    source.close()
+    assert main(["score", "--example", "-I", str(tmp_path / "in.bcf"), "-m", str(original_510), "-q",
+                 "-O", str(tmp_path / "bcf.vcf")]) == 0
+
+    def ours(path):
+        return [line.split("\t")[7].split(";")[-1] for line in data_lines(path)]
+
+    expected = ours(example_run / "out.vcf")
+    assert ours(tmp_path / "bcf.vcf") == expected
+    monkeypatch.setattr(sys, "stdin", io.StringIO(VCF.read_text()))
+    capsys.readouterr()
+    assert main(["score", "--example", "-m", str(original_510), "-q", "-I", "-"]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith("#")]
+    assert [line.split("\t")[7].split(";")[-1] for line in printed] == expected
+
+
+def test_unknown_score_name_and_window_too_small(tmp_path, original_510, capsys):
+    err = _error(["score", "--example", "-m", str(original_510), "--scores", "KL_CONTEXT,SPLICEAI", "-q",
+                  "-O", str(tmp_path / "o.vcf")], capsys)
+    assert "SPLICEAI" in err
+    err = _error(["score", "--example", "-m", str(original_510), "--window", "150", "-q",
+                  "-O", str(tmp_path / "o.vcf")], capsys)
+    assert "context" in err
