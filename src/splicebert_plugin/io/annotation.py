@@ -107,6 +107,26 @@ def read_annotation(path: str | Path) -> GeneIndex:
     return GeneIndex(genes, str(path))
 
 
+def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
+    """``(chrom, strand, start, end)`` of every transcript (0-based half-open), for corpus building.
+
+    GTF/GFF3: all transcripts with exons; SpliceAI tables: one transcript per gene.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotationError(f"annotation {path} does not exist")
+    with _open_text(path) as handle:
+        first = next((line for line in handle if line.strip() and not line.startswith(("##", "track", "browser"))), "")
+    if first.startswith(("#NAME", "NAME")):
+        return [(g.chrom, g.strand, g.start, g.end) for g in _read_spliceai_table(path)]
+    transcripts, _ = _gtf_transcripts(path)
+    return [
+        (t["chrom"], t["strand"], min(s for s, _ in t["exons"]), max(e for _, e in t["exons"]))
+        for t in transcripts.values()
+        if t["exons"]
+    ]
+
+
 def _read_spliceai_table(path: Path) -> list[Gene]:
     genes = []
     with _open_text(path) as handle:
@@ -164,7 +184,8 @@ def _attributes(text: str, gff3: bool) -> tuple[dict[str, str], set[str]]:
     return attrs, tags
 
 
-def _read_gtf_gff(path: Path) -> list[Gene]:
+def _gtf_transcripts(path: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    """Exons of every transcript of a GTF/GFF3 (``{id: {exons, chrom, strand, gene, canonical}}``)."""
     transcripts: dict[str, dict] = {}
     parents: dict[str, str] = {}  # GFF3: transcript id -> gene name
     with _open_text(path) as handle:
@@ -200,6 +221,11 @@ def _read_gtf_gff(path: Path) -> list[Gene]:
             entry["exons"].append(exon)
             if tags & set(_CANONICAL_TAGS):
                 entry["canonical"] = True
+    return transcripts, parents
+
+
+def _read_gtf_gff(path: Path) -> list[Gene]:
+    transcripts, parents = _gtf_transcripts(path)
     by_gene: dict[tuple[str, str], list[tuple[str, dict]]] = defaultdict(list)
     for tx_id, entry in transcripts.items():
         if not entry["exons"]:
