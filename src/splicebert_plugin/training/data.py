@@ -40,7 +40,8 @@ class WindowDataset(torch.utils.data.Dataset):
         self.mask = mask
         self.epoch = 0
 
-    def set_epoch(self, epoch: int) -> None:
+    def use_epoch(self, epoch: int) -> None:
+        """Draw this epoch's windows and masks (not named set_epoch: accelerate would call that with its own count)."""
         self.epoch = epoch
 
     def __len__(self) -> int:

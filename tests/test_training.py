@@ -1,0 +1,195 @@
+"""Corpus building, MLM masking, data determinism, pretraining (resume, 2 processes)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from splicebert_plugin import tokenization
+from splicebert_plugin.io.genome import Genome
+from splicebert_plugin.training.config import ConfigError, load_config
+from splicebert_plugin.training.corpus import (VALIDATION, CorpusError, CorpusInput, TokenCorpus, build_corpus,
+                                               merge_spans)
+from splicebert_plugin.training.data import LengthBucketBatchSampler, WindowDataset, collate
+from splicebert_plugin.training.masking import mask_tokens
+from splicebert_plugin.training.pretrain import PlateauHalving, PretrainConfig, pretrain
+from splicebert_plugin.windows import reverse_complement
+
+from .test_annotation import GTF, HG38
+from .test_scoring import EXAMPLE, FASTA, GENES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_merge_spans():
+    spans = [("1", "+", 10, 20), ("1", "+", 15, 30), ("1", "-", 12, 18), ("1", "+", 30, 40), ("2", "+", 0, 5)]
+    assert merge_spans(spans) == [("1", "+", 10, 30), ("1", "+", 30, 40), ("1", "-", 12, 18), ("2", "+", 0, 5)]
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "c"
+    inputs = [
+        CorpusInput(str(FASTA), "human_hg19", str(GENES)),
+        CorpusInput(str(HG38), "human_hg38", str(GTF)),
+        CorpusInput(str(EXAMPLE / "TRAK1_exon1_donor_510nt.fa"), "plain"),
+    ]
+    return build_corpus(inputs, out, validation=3, seed=1, progress=False)
+
+
+def test_corpus_holds_the_oriented_transcripts(corpus_dir):
+    corpus = TokenCorpus(corpus_dir)
+    meta = corpus.meta
+    assert meta["species"] == ["human_hg19", "human_hg38", "plain"]
+    assert meta["summary"]["human_hg19"]["sequences"] == 7  # 7 non-overlapping genes
+    assert meta["summary"]["plain"]["sequences"] == 1
+    assert len(corpus.split(VALIDATION)) == 3
+    decoded = {tokenization.decode(corpus.window(i, 0, 10**9)) for i in range(len(corpus))}
+    with Genome(FASTA) as genome:
+        cdc34 = genome.fetch("chr19", 531711, 542092)[0]  # + strand
+        mier2 = reverse_complement(genome.fetch("chr19", 301443, 344782)[0])  # - strand
+    assert cdc34 in decoded and mier2 in decoded
+    assert meta["nucleotides"] == int(corpus.index["length"].sum()) == len(corpus.tokens)
+    # overlapping hg38 transcripts were merged: no two same-strand sequences share a nucleotide
+    assert meta["summary"]["human_hg38"]["sequences"] < len({line.split('transcript_id "')[1].split('"')[0]
+                                                             for line in GTF.read_text().splitlines()})
+
+
+def test_corpus_is_reused_and_deterministic(corpus_dir, tmp_path):
+    stamp = (corpus_dir / "tokens.bin").stat().st_mtime_ns
+    inputs = [CorpusInput(str(FASTA), "human_hg19", str(GENES)), CorpusInput(str(HG38), "human_hg38", str(GTF)),
+              CorpusInput(str(EXAMPLE / "TRAK1_exon1_donor_510nt.fa"), "plain")]
+    build_corpus(inputs, corpus_dir, validation=3, seed=1, progress=False)
+    assert (corpus_dir / "tokens.bin").stat().st_mtime_ns == stamp  # cheap to rerun
+    again = build_corpus(inputs, tmp_path / "again", validation=3, seed=1, progress=False)
+    assert np.array_equal(np.load(again / "index.npy"), np.load(corpus_dir / "index.npy"))
+
+
+def test_corpus_errors(tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        build_corpus([CorpusInput("/no/such.fa", "x")], tmp_path / "c")
+    with pytest.raises(CorpusError, match="not a corpus folder"):
+        TokenCorpus(tmp_path)
+
+
+def test_masking_rates_and_rules():
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, 10, (256, 1000), generator=torch.Generator().manual_seed(1))
+    ids[:, 0], ids[:, -1], ids[:, -50:-1] = 2, 3, 0  # [CLS], [SEP], padding
+    before = ids.clone()
+    masked, labels = mask_tokens(ids, generator)
+    assert torch.equal(ids, before)  # input untouched
+    chosen = labels != -100
+    eligible = ids >= 5
+    assert not chosen[~eligible].any()
+    assert abs(chosen.sum().item() / eligible.sum().item() - 0.15) < 0.005
+    as_mask = (masked == 4) & chosen
+    changed = (masked != ids) & (masked != 4) & chosen
+    same = (masked == ids) & chosen
+    n = chosen.sum().item()
+    assert abs(as_mask.sum().item() / n - 0.8) < 0.01
+    # random replacements are A/C/G/T (and may hit the original base: 10% x 3/4 change it)
+    assert abs(changed.sum().item() / n - 0.075) < 0.01
+    assert abs(same.sum().item() / n - 0.125) < 0.01
+    assert set(masked[changed].unique().tolist()) <= {6, 7, 8, 9}
+    assert torch.equal(masked[~chosen], ids[~chosen])
+    again = mask_tokens(ids, torch.Generator().manual_seed(0))
+    assert torch.equal(again[0], masked) and torch.equal(again[1], labels)
+
+
+def test_samples_are_a_function_of_seed_epoch_and_item(corpus_dir):
+    corpus = TokenCorpus(corpus_dir)
+    data = WindowDataset(corpus, min_length=64, max_length=300, seed=3)
+    first = data[2]
+    assert torch.equal(WindowDataset(corpus, min_length=64, max_length=300, seed=3)[2]["input_ids"], first["input_ids"])
+    data.use_epoch(1)
+    assert not torch.equal(data[2]["input_ids"], first["input_ids"])
+    lengths = {len(data[i]["input_ids"]) - 2 for i in range(len(data))}
+    assert min(lengths) >= 64 and max(lengths) <= 300
+
+
+def test_length_buckets_cover_every_sample_once_with_little_padding(corpus_dir):
+    corpus = TokenCorpus(corpus_dir)
+    data = WindowDataset(corpus, min_length=64, max_length=1024, seed=0)
+    sampler = LengthBucketBatchSampler(data, batch_size=2, seed=0)
+    batches = list(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(len(data)))
+    assert len(batches) == len(sampler)
+    padded = sum(max(data.length_of(i) for i in b) * len(b) for b in batches)
+    real = sum(data.length_of(i) for b in batches for i in b)
+    assert padded / real < 1.25
+    batch = collate([data[i] for i in batches[0]])
+    assert batch["input_ids"].shape == batch["labels"].shape == batch["attention_mask"].shape
+
+
+def test_plateau_halving():
+    plateau = PlateauHalving(patience=3, factor=0.5)
+    losses = [1.0, 0.9, 0.95, 0.92, 0.91, 0.93, 0.89]
+    reduced = [plateau.step(x) for x in losses]
+    assert reduced == [False, False, False, False, True, False, False]
+    assert plateau.scale == 0.5
+
+
+def test_config_overrides_and_unknown_keys(tmp_path):
+    config = load_config(PretrainConfig, REPO / "training/configs/stage1.yaml",
+                         ["--corpus=c", "--output_dir=o", "--max_steps=10", "--adam_betas=0.9,0.98"])
+    assert config.max_steps == 10 and config.min_length == 510 and config.adam_betas == (0.9, 0.98)
+    with pytest.raises(ConfigError, match="unknown config key"):
+        load_config(PretrainConfig, None, ["--corpus=c", "--output_dir=o", "--learning_rat=1"])
+    with pytest.raises(ConfigError, match="corpus"):
+        load_config(PretrainConfig, None, ["--output_dir=o"])
+    with pytest.raises(ConfigError, match="max_length"):
+        load_config(PretrainConfig, None, ["--corpus=c", "--output_dir=o", "--min_length=600", "--max_length=510"])
+
+
+def tiny(corpus_dir, output_dir, **overrides):
+    values = dict(corpus=str(corpus_dir), output_dir=str(output_dir), hidden_size=32, num_hidden_layers=2,
+                  num_attention_heads=4, intermediate_size=64, max_position_embeddings=130, min_length=64,
+                  max_length=128, batch_size=2, warmup_steps=2, max_steps=6, eval_every=3, save_every=3,
+                  log_every=1, learning_rate=3e-3, seed=5)
+    values.update(overrides)
+    return PretrainConfig(**values)
+
+
+def test_resumed_run_equals_uninterrupted_run(corpus_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    straight = pretrain(tiny(corpus_dir, tmp_path / "a"), progress=False)
+    pretrain(tiny(corpus_dir, tmp_path / "b", max_steps=3), progress=False)  # "killed" after its checkpoint
+    resumed = pretrain(tiny(corpus_dir, tmp_path / "b"), progress=False)
+    a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    history_a = [json.loads(l) for l in (tmp_path / "a/eval_history.jsonl").read_text().splitlines()]
+    history_b = [json.loads(l) for l in (tmp_path / "b/eval_history.jsonl").read_text().splitlines()]
+    assert history_a[-1]["val_loss"] == history_b[-1]["val_loss"]
+    # the final folder is a Hub folder
+    from transformers import AutoModelForMaskedLM
+
+    model = AutoModelForMaskedLM.from_pretrained(str(straight), trust_remote_code=True)
+    assert model.config.hidden_size == 32
+
+
+def test_two_process_data_parallel_training(corpus_dir, tmp_path):
+    """A real 2-process DDP job on CPU (torchrun; accelerate launch --cpu would start one)."""
+    out = tmp_path / "ddp"
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    args = [f"--{k}={v}" for k, v in vars(tiny(corpus_dir, out, max_steps=4, record_batches=True)).items()
+            if v is not None and k != "adam_betas"]
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
+         str(REPO / "training/pretrain.py"), *args],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [(out / f"record_rank{r}.txt").read_text().splitlines() for r in (0, 1)]
+    batches = [{line.split()[2] for line in rec if line.startswith("batch")} for rec in records]
+    assert batches[0] and batches[1] and not (batches[0] & batches[1])  # different data on each rank
+    weights = [next(line for line in rec if line.startswith("weights")).split() for rec in records]
+    assert weights[0][1] == weights[1][1]  # identical weights at the end
+    assert weights[0][3] == weights[1][3] == "2"  # world size 2
