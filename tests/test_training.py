@@ -193,3 +193,19 @@ def test_two_process_data_parallel_training(corpus_dir, tmp_path):
     weights = [next(line for line in rec if line.startswith("weights")).split() for rec in records]
     assert weights[0][1] == weights[1][1]  # identical weights at the end
     assert weights[0][3] == weights[1][3] == "2"  # world size 2
+
+
+def test_kmer_baseline_counts_by_hand():
+    from splicebert_plugin.training.baselines import KmerModel
+
+    ids = tokenization.encode("ACGTACGTN" + "ACGTA", add_special_tokens=False)
+    model = KmerModel(flank=1, alpha=0.0).fit([ids])
+    # contexts (left, right) with both neighbours A/C/G/T: AcG, CgT, GtA, TaC, AcG, CgT, GtN(skip), ... AcG, CgT, GtA
+    positions, probs = model.probabilities(tokenization.encode("TACG", add_special_tokens=False))
+    assert positions.tolist() == [1, 2]
+    np.testing.assert_allclose(probs[0], [1, 0, 0, 0])  # T?C: only 'TAC' was seen
+    np.testing.assert_allclose(probs[1], [0, 1, 0, 0])  # A?G -> C
+    assert model.unigram.tolist() == [4, 3, 3, 3]
+    smoothed = KmerModel(flank=2, alpha=1.0).fit([ids])
+    _, p = smoothed.probabilities(tokenization.encode("NNNNN", add_special_tokens=False))
+    assert p.shape == (0, 4)  # contexts with N are not predicted

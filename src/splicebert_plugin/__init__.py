@@ -18,6 +18,10 @@ from .tokenization import SpliceBertTokenizer, decode, encode, encode_batch
 
 __version__ = "0.1.0"
 
+#: Folder of the bundled demo model (a small model trained by this project's pipeline, not the
+#: paper's weights; see its README.md). ``from_pretrained(DEMO_MODEL)`` and ``-m demo`` load it.
+DEMO_MODEL = str(__import__("pathlib").Path(__file__).resolve().parent / "resources" / "demo_model")
+
 
 def _register_with_auto_classes() -> None:
     from transformers import (
@@ -51,4 +55,5 @@ __all__ = [
     "encode_batch",
     "decode",
     "__version__",
+    "DEMO_MODEL",
 ]

@@ -39,6 +39,22 @@ def _cmd_export_hub_models(args) -> int:
     return 0
 
 
+def _cmd_export_kipoi_models(args) -> int:
+    from .kipoi_export import drifted_files, export_kipoi_models
+
+    if args.check:
+        drift = drifted_files(args.out)
+        if drift:
+            print(f"{args.out} differs from a fresh export: {', '.join(drift)}; "
+                  f"run 'splicebert export-kipoi-models --out {args.out}'", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    for folder in export_kipoi_models(args.out):
+        print(f"wrote {folder}")
+    return 0
+
+
 def _read_sequence(args) -> tuple[str, str]:
     if args.sequence is not None:
         return "sequence", args.sequence
@@ -82,10 +98,10 @@ def _parse_positions(text: str | None, length: int) -> list[int]:
 
 
 def _cmd_fill_mask(args) -> int:
-    from .checkpoints import load_masked_lm
+    from .score_vcf import resolve_model
 
     header, sequence = _read_sequence(args)
-    model = load_masked_lm(args.model)
+    model, _ = resolve_model(args.model)
     _print_fill_mask(model, header, sequence, _parse_positions(args.positions, len(sequence)))
     return 0
 
@@ -122,7 +138,6 @@ def _example_file(name: str) -> str:
 
 
 def _cmd_score(args) -> int:
-    from .checkpoints import write_random_original_checkpoint
     from .score_vcf import resolve_model, score_vcf
     from .scoring import ScoringOptions
 
@@ -136,18 +151,14 @@ def _cmd_score(args) -> int:
     scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
     options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
                              chunk_size=args.chunk_size)
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.model is None and args.example:
-            log.warning("no -m given: scoring the example with RANDOM weights (std 0.2); the numbers demonstrate "
-                        "the pipeline and mean nothing. Pass -m with real SpliceBERT weights.")
-            model, label = resolve_model(str(write_random_original_checkpoint(Path(tmp) / "random")), device=args.device)
-            label = "random-weights-demo (scores are meaningless)"
-        else:
-            model, label = resolve_model(args.model, device=args.device)
-        summary = score_vcf(
-            model, args.input, args.output, args.reference, args.annotation,
-            options=options, table=args.table, model_label=label, progress=not args.quiet,
-        )
+    model, label = resolve_model(args.model, device=args.device)
+    if args.model in (None, "demo"):
+        log.warning("scoring with the bundled demo model (a small model trained for demonstration, not the "
+                    "paper's weights); pass -m with the released SpliceBERT weights for research")
+    summary = score_vcf(
+        model, args.input, args.output, args.reference, args.annotation,
+        options=options, table=args.table, model_label=label, progress=not args.quiet,
+    )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())) or "none"
     print(f"splicebert score: {summary.records} records, {summary.scored_records} scored "
           f"({summary.entries} allele x gene entries); not scored: {reasons}", file=sys.stderr)
@@ -170,47 +181,41 @@ def _cmd_ism(args) -> int:
 
     from .ism import in_silico_mutagenesis, ism_table_rows, plot_ism
     from .score_vcf import resolve_model
-    from .checkpoints import write_random_original_checkpoint
     from .windows import orient
 
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.model is None and args.example:
-            log.warning("no -m given: ISM of the example with RANDOM weights; the numbers mean nothing")
-            model, _ = resolve_model(str(write_random_original_checkpoint(Path(tmp) / "random")), device=args.device)
-        else:
-            model, _ = resolve_model(args.model, device=args.device)
-        width = args.window or model.config.max_position_embeddings - 2
-        context = 100
-        if args.region:
-            from .io.contigs import ContigMap
-            from .io.genome import Genome
+    model, _ = resolve_model(args.model, device=args.device)
+    width = args.window or model.config.max_position_embeddings - 2
+    context = 100
+    if args.region:
+        from .io.contigs import ContigMap
+        from .io.genome import Genome
 
-            if args.reference is None:
-                raise UsageError("--region needs the genome: -R genome.fa")
-            contig, start1, end1 = _parse_region(args.region)
-            with Genome(args.reference) as genome:
-                name = ContigMap(genome.contigs, f"genome {args.reference}").get(contig)
-                if name is None:
-                    raise UsageError(f"contig {contig!r} is not in {args.reference} (its contigs: {genome.contigs[:8]})")
-                length = end1 - start1 + 1
-                pad = max(context, (width - length + 1) // 2 + 1)
-                sequence, off = genome.fetch(name, start1 - 1 - pad, end1 + pad)
-            sequence = orient(sequence, args.strand)
-            region = (pad, pad + length)
-            # genomic 1-based position of each region index, in transcript order
-            positions = list(range(start1, end1 + 1)) if args.strand == "+" else list(range(end1, start1 - 1, -1))
-            title = f"{contig}:{start1}-{end1} ({args.strand})"
+        if args.reference is None:
+            raise UsageError("--region needs the genome: -R genome.fa")
+        contig, start1, end1 = _parse_region(args.region)
+        with Genome(args.reference) as genome:
+            name = ContigMap(genome.contigs, f"genome {args.reference}").get(contig)
+            if name is None:
+                raise UsageError(f"contig {contig!r} is not in {args.reference} (its contigs: {genome.contigs[:8]})")
+            length = end1 - start1 + 1
+            pad = max(context, (width - length + 1) // 2 + 1)
+            sequence, off = genome.fetch(name, start1 - 1 - pad, end1 + pad)
+        sequence = orient(sequence, args.strand)
+        region = (pad, pad + length)
+        # genomic 1-based position of each region index, in transcript order
+        positions = list(range(start1, end1 + 1)) if args.strand == "+" else list(range(end1, start1 - 1, -1))
+        title = f"{contig}:{start1}-{end1} ({args.strand})"
+    else:
+        header, sequence = _read_sequence(args)
+        if args.region_start is None:
+            mid = len(sequence) // 2
+            region = (mid - 20, mid + 20)
         else:
-            header, sequence = _read_sequence(args)
-            if args.region_start is None:
-                mid = len(sequence) // 2
-                region = (mid - 20, mid + 20)
-            else:
-                region = (args.region_start, args.region_end)
-            positions = list(range(*region))
-            title = header
-        result = in_silico_mutagenesis(model, sequence, *region, width=width, context=context,
-                                       batch_size=args.batch_size)
+            region = (args.region_start, args.region_end)
+        positions = list(range(*region))
+        title = header
+    result = in_silico_mutagenesis(model, sequence, *region, width=width, context=context,
+                                   batch_size=args.batch_size)
     with open(args.output, "w", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["POSITION", "REF", "ALT", "KL_CONTEXT", "MAX_KL"])
@@ -247,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-O", "--output", default="-", help="output VCF (.vcf or bgzipped .vcf.gz; default: stdout)")
     p.add_argument("-R", "--reference", help="genome FASTA with .fai index (plain or bgzip)")
     p.add_argument("-A", "--annotation", help="gene annotation: GTF, GFF3 or a SpliceAI table")
-    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder or Hub id")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default: the bundled demo model)")
     p.add_argument("--table", help="also write one row per ALT x gene to this .tsv[.gz] or .parquet file")
     p.add_argument("--scores", default="KL_CONTEXT,MAX_KL,SPLICE_SITE_KL",
                    help="comma-separated: KL_CONTEXT, MAX_KL, SPLICE_SITE_KL, DELTA_P (one more pass)")
@@ -263,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("ism", help="in-silico mutagenesis of a region: KL-context of every substitution")
-    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder or Hub id")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default)")
     p.add_argument("-R", "--reference", help="genome FASTA (with --region)")
     p.add_argument("--region", help="chr:start-end, 1-based inclusive (with -R)")
     p.add_argument("--strand", default="+", choices=["+", "-"], help="transcript strand of the region")
@@ -286,13 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only check that --out matches a fresh export")
     p.set_defaults(func=_cmd_export_hub_models)
 
+    p = sub.add_parser("export-kipoi-models", help="(re)generate the kipoi_models/ packages")
+    p.add_argument("--out", default="kipoi_models", help="output folder (default: kipoi_models)")
+    p.add_argument("--check", action="store_true", help="only check that --out matches a fresh export")
+    p.set_defaults(func=_cmd_export_kipoi_models)
+
     def add_sequence_args(p):
         p.add_argument("--sequence", help="nucleotide sequence (default: the bundled example)")
         p.add_argument("--fasta", help="FASTA file with one sequence (default: the bundled example)")
         p.add_argument("--positions", help="comma-separated 0-based positions to mask (default: the centre two)")
 
     p = sub.add_parser("fill-mask", help="probabilities of A/C/G/T at masked positions of a sequence")
-    p.add_argument("-m", "--model", required=True, help="SpliceBERT checkpoint folder")
+    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default)")
     add_sequence_args(p)
     p.set_defaults(func=_cmd_fill_mask)
 

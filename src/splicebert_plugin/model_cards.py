@@ -162,3 +162,72 @@ splicebert-plugin. What it was trained on is not recorded in the checkpoint: sta
 {CITATION}
 ```
 """
+
+
+def card_for_demo(config, training: dict, evaluation: dict, corpus_meta: dict) -> str:
+    """Model card of the bundled demo model, from its training summary and evaluation."""
+    last = training.get("last_eval", {})
+    train_cfg = training.get("config", {})
+    species = ", ".join(
+        f"{name} ({stats['sequences']} seq, {stats['nucleotides']:,} nt, N {stats['n_fraction']:.1%})"
+        for name, stats in corpus_meta["summary"].items()
+    )
+    e = evaluation
+    return FRONT_MATTER + f"""\
+
+# splicebert-plugin demo model
+
+**A demonstration model, not the paper's weights.** A small model with SpliceBERT's architecture,
+vocabulary and code, pretrained by this project's own pipeline on a 2-core CPU so that the package
+has a real, trained default for its examples and tests. Use the released SpliceBERT weights
+(`splicebert convert`) for research.
+
+## Model
+- Architecture: {_architecture(config)}
+- Parameters: about {sum_parameters(config) / 1e6:.2f} M.
+
+## Training
+- Corpus: {corpus_meta['sequences']} sequences, {corpus_meta['nucleotides']:,} nt; primary transcripts
+  (exons + introns, overlapping transcripts merged, transcript strand) of the human genes inside the
+  hg19 chr3 and chr19 pieces and the hg38 chr16 (alpha-globin) and chr22 pieces, plus the orthologous
+  alpha-globin regions of 7 vertebrates as plain sequences. Per species: {species}.
+  {corpus_meta['validation_sequences']} sequences held out for validation. The hg19 chr4 and chr5
+  pieces are not in the corpus at all (the human evaluation set below).
+- Recipe: stage 1 only, fixed {train_cfg.get('min_length')}-nt windows, masked LM (15 %; 80/10/10 with
+  A/C/G/T replacements), AdamW lr {train_cfg.get('learning_rate')}, {train_cfg.get('max_steps')} steps of
+  {train_cfg.get('batch_size')} windows, warm-up {train_cfg.get('warmup_steps')}, LR halved after
+  {train_cfg.get('plateau_patience')} evaluations without improvement. Reproduce with
+  `python training/make_demo_model.py --install` (the shared genome pieces are needed).
+- Final validation (corpus hold-out): masked cross-entropy {last.get('val_loss', float('nan')):.3f} nats,
+  masked-nucleotide accuracy {last.get('val_accuracy', float('nan')):.3f}.
+
+## Evaluation on held-out human sequence
+`python training/evaluate_demo.py`: every position of every exon +-100 nt of the {e['positions']:,}
+positions in the held-out genes (hg19 chr4 and chr5 pieces), masked one in ten at a time.
+
+| predictor | masked cross-entropy (nats, A/C/G/T) | accuracy |
+|---|---|---|
+| this model | {e['model_masked_ce_acgt']:.3f} | {e['model_accuracy']:.3f} |
+| bidirectional k-mer counts (2 + 2 neighbours), same training sequences | {e['kmer_2plus2_masked_ce']:.3f} | {e['kmer_accuracy']:.3f} |
+| unigram | {e['unigram_masked_ce']:.3f} | |
+
+Masked-prediction accuracy at annotated splice-site dinucleotides (donor GT, acceptor AG;
+{e['splice_site_dinucleotide_positions']} positions) against other GT/AG in the same regions
+({e['other_gt_ag_positions']} positions): this model {e['model_accuracy_at_splice_sites']:.3f} vs
+{e['model_accuracy_at_other_gt_ag']:.3f}; the k-mer model {e['kmer_accuracy_at_splice_sites']:.3f} vs
+{e['kmer_accuracy_at_other_gt_ag']:.3f}.
+
+## Citation
+```bibtex
+{CITATION}
+```
+"""
+
+
+def sum_parameters(config) -> int:
+    """Parameter count of a SpliceBertForMaskedLM with this config (decoder tied)."""
+    h, f, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    embeddings = (config.vocab_size + config.max_position_embeddings + config.type_vocab_size) * h + 2 * h
+    layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
+    head = h * h + h + 2 * h + config.vocab_size
+    return embeddings + layers * layer + head

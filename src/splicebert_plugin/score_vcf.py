@@ -249,7 +249,8 @@ def _merge_shards(paths: list[Path]):
 
 
 def resolve_model(spec: str | None, *, device: str | None = None):
-    """Load a model from a checkpoint folder (converted or original format) or a Hub id.
+    """Load a model: ``None``/``"demo"`` (the bundled demo model), a checkpoint folder
+    (converted or original format) or a Hub id.
 
     Returns ``(model, label)``.
     """
@@ -257,10 +258,18 @@ def resolve_model(spec: str | None, *, device: str | None = None):
 
     from .checkpoints import CheckpointError, load_masked_lm
 
-    if spec is None:
-        raise CheckpointError("no model given: pass -m with a SpliceBERT checkpoint folder or Hub id")
-    if Path(spec).exists():
-        model = load_masked_lm(spec)
+    if spec is None or spec == "demo":
+        from . import DEMO_MODEL
+
+        if not Path(DEMO_MODEL, "config.json").is_file():
+            raise CheckpointError(
+                f"the bundled demo model is missing from {DEMO_MODEL}; recreate it with "
+                "'python training/make_demo_model.py --install' or pass -m with a SpliceBERT checkpoint"
+            )
+        model = load_masked_lm(DEMO_MODEL)
+        spec = "demo (splicebert-plugin demo model, not the paper's weights)"
+    elif Path(spec).exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        model = load_masked_lm(Path(spec).expanduser())  # a path: names the folder if it is missing
     else:
         from transformers import AutoModelForMaskedLM
 

@@ -206,13 +206,18 @@ class VariantScorer:
         self.genome = genome
         self.genes = genes
         self.options = options
-        limit = model.config.max_position_embeddings - 2
+        if model is None:  # planning only (windows and tasks, no model passes)
+            if options.width is None:
+                raise ValueError("a scorer without a model needs options.width")
+            limit = options.width
+        else:
+            limit = model.config.max_position_embeddings - 2
         self.width = options.width or limit
         if self.width > limit:
             raise ValueError(f"window width {self.width} exceeds the model's {limit} nucleotides")
         if self.width < 2 * options.context + 2:
             raise ValueError(f"window width {self.width} leaves no room for +-{options.context} nt of context")
-        self.runner = ProbabilityModel(model, options.batch_size)
+        self.runner = ProbabilityModel(model, options.batch_size) if model is not None else None
         self.fasta_names = ContigMap(genome.contigs, f"genome {genome.path.name}")
         self.gene_names = ContigMap(genes.contigs, f"annotation {genes.source}")
         self.fasta_names.require_overlap(genes.contigs, f"annotation {genes.source}")
@@ -249,14 +254,16 @@ class VariantScorer:
     def _score_chunk(self, records: list[VcfRecord]) -> list[RecordResult]:
         results, tasks, wt_windows = [], [], {}
         for record in records:
-            result, record_tasks = self._plan(record, wt_windows)
+            result, record_tasks = self.plan(record, wt_windows)
             results.append(result)
             tasks.extend(record_tasks)
         if tasks:
             self._run(tasks, wt_windows)
         return results
 
-    def _plan(self, record: VcfRecord, wt_windows: dict) -> tuple[RecordResult, list[_Task]]:
+    def plan(self, record: VcfRecord, wt_windows: dict) -> tuple[RecordResult, list["_Task"]]:
+        """One record's result skeleton and its scoring tasks; WT windows are added to ``wt_windows``
+        (key -> sequence) so that tasks sharing a window share one model pass."""
         contig = self.fasta_names.get(record.chrom)
         if contig is None:
             return RecordResult(record, [], CONTIG_NOT_IN_FASTA), []
