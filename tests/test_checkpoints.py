@@ -168,3 +168,17 @@ def test_hub_model_folder_plus_weights_loads_by_remote_code(release, tmp_path):
     card = (folder / "README.md").read_text()
     for needed in ("## Intended use", "## How to load", "## Citation", "## Licence", "Training data"):
         assert needed in card
+
+
+def test_demo_model_is_a_complete_hub_folder():
+    from splicebert_plugin import DEMO_MODEL
+
+    model = AutoModelForMaskedLM.from_pretrained(DEMO_MODEL)
+    assert isinstance(model, splicebert_plugin.SpliceBertForMaskedLM)
+    remote = AutoModelForMaskedLM.from_pretrained(DEMO_MODEL, trust_remote_code=True)
+    ids = random_ids(1, 100)
+    with torch.no_grad():
+        assert torch.allclose(model(ids).logits, remote(ids).logits)
+    card = Path(DEMO_MODEL, "README.md").read_text()
+    assert "not the paper's weights" in card and "k-mer" in card
+    assert Path(DEMO_MODEL, "model.safetensors").stat().st_size < 8 * 2**20

@@ -91,8 +91,13 @@ def main(argv=None) -> int:
         kmer_at = dict(zip(kmer_positions.tolist(), kmer_probs))
         regions, sites = regions_of_gene(strand, local, len(sequence))
         scored = sorted({p for a, b in regions for p in range(a, b)})
-        for chunk_start in range(0, len(scored), WIDTH - 2 * CONTEXT):
-            chunk = scored[chunk_start : chunk_start + WIDTH - 2 * CONTEXT]
+        runs, start = [], 0  # contiguous runs of scored positions, cut into window-sized chunks
+        for k in range(1, len(scored) + 1):
+            if k == len(scored) or scored[k] != scored[k - 1] + 1:
+                runs.append(scored[start:k])
+                start = k
+        chunks = [run[i : i + WIDTH - 2 * CONTEXT] for run in runs for i in range(0, len(run), WIDTH - 2 * CONTEXT)]
+        for chunk in chunks:
             centre = (chunk[0] + chunk[-1]) // 2
             w0 = min(max(0, centre - WIDTH // 2), max(0, len(sequence) - WIDTH))
             window = ids[w0 : w0 + WIDTH]

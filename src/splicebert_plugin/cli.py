@@ -23,36 +23,31 @@ def _cmd_convert(args) -> int:
     return 0
 
 
-def _cmd_export_hub_models(args) -> int:
-    from .hub_export import drifted_files, export_hub_models
-
+def _export(args, name: str, export, drifted) -> int:
+    """Write a generated folder, or with --check report whether it drifted."""
     if args.check:
-        drift = drifted_files(args.out)
+        drift = drifted(args.out)
         if drift:
             print(f"{args.out} differs from a fresh export: {', '.join(drift)}; "
-                  f"run 'splicebert export-hub-models --out {args.out}'", file=sys.stderr)
+                  f"run 'splicebert {name} --out {args.out}'", file=sys.stderr)
             return 1
         print(f"{args.out} is up to date")
         return 0
-    for folder in export_hub_models(args.out):
+    for folder in export(args.out):
         print(f"wrote {folder}")
     return 0
+
+
+def _cmd_export_hub_models(args) -> int:
+    from .hub_export import drifted_files, export_hub_models
+
+    return _export(args, "export-hub-models", export_hub_models, drifted_files)
 
 
 def _cmd_export_kipoi_models(args) -> int:
     from .kipoi_export import drifted_files, export_kipoi_models
 
-    if args.check:
-        drift = drifted_files(args.out)
-        if drift:
-            print(f"{args.out} differs from a fresh export: {', '.join(drift)}; "
-                  f"run 'splicebert export-kipoi-models --out {args.out}'", file=sys.stderr)
-            return 1
-        print(f"{args.out} is up to date")
-        return 0
-    for folder in export_kipoi_models(args.out):
-        print(f"wrote {folder}")
-    return 0
+    return _export(args, "export-kipoi-models", export_kipoi_models, drifted_files)
 
 
 def _read_sequence(args) -> tuple[str, str]:

@@ -6,9 +6,7 @@ and fails if the committed copies drift (``splicebert export-hub-models --check`
 
 from __future__ import annotations
 
-import filecmp
 import json
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -55,14 +53,6 @@ def export_hub_models(out: str | Path) -> list[Path]:
 
 def drifted_files(out: str | Path) -> list[str]:
     """Files under ``out`` that differ from a fresh export (missing, extra or changed)."""
-    out = Path(out)
-    with tempfile.TemporaryDirectory() as tmp:
-        export_hub_models(tmp)
-        fresh = {p.relative_to(tmp): p for p in Path(tmp).rglob("*") if p.is_file()}
-        current = {p.relative_to(out): p for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
-        names = sorted(set(fresh) | set(current))
-        return [
-            str(name)
-            for name in names
-            if name not in fresh or name not in current or not filecmp.cmp(fresh[name], current[name], shallow=False)
-        ]
+    from .generated import drifted_files as drift
+
+    return drift(out, export_hub_models)

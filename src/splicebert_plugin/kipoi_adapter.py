@@ -66,6 +66,17 @@ def variant_samples(
                     yield _sample(wt, mt, task, info)
 
 
+def empty_batch(width: int = 510) -> dict:
+    """A batch of zero samples with the right fields (so that writers emit a header, no rows)."""
+    ints = ("scorable", "v", "ref_len", "alt_len", "donor", "acceptor")
+    inputs = {"wt": np.zeros((0, width + 2), dtype=np.int64), "mt": np.zeros((0, width + 2), dtype=np.int64)}
+    inputs.update({name: np.zeros(0, dtype=np.int64) for name in ints})
+    inputs.update({name: np.zeros(0, dtype=str) for name in ("variant_id", "allele", "gene", "note")})
+    metadata = {name: np.zeros(0, dtype=str) for name in ("variant_id", "chrom", "ref", "alt", "gene", "strand")}
+    metadata["pos"] = np.zeros(0, dtype=np.int64)
+    return {"inputs": inputs, "metadata": metadata}
+
+
 def _sample(wt, mt, task, info: dict) -> dict:
     inputs = {
         "wt": wt,

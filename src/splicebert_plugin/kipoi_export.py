@@ -7,8 +7,6 @@ example files. Each folder's Python files are two-line shims with unique module 
 
 from __future__ import annotations
 
-import filecmp
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -44,23 +42,61 @@ class {cls}(BaseModel):
 
 _DATALOADER_SHIM = '''from kipoi.data import SampleIterator
 
-from splicebert_plugin.kipoi_adapter import variant_samples
+from splicebert_plugin.kipoi_adapter import empty_batch, variant_samples
 
 
 class {cls}(SampleIterator):
     def __init__(self, vcf_file, fasta_file, annotation_file, window={window}, mode="variant"):
-        self._samples = variant_samples(vcf_file, fasta_file, annotation_file, width=int(window), mode=mode)
+        self._width = int(window)
+        self._samples = variant_samples(vcf_file, fasta_file, annotation_file, width=self._width, mode=mode)
 
     def __iter__(self):
         return self
 
     def __next__(self):
         return next(self._samples)
+
+    def batch_iter(self, batch_size=32, **kwargs):
+        # an empty VCF still yields one (empty) batch, so the output file gets its header
+        empty = True
+        for batch in super().batch_iter(batch_size=batch_size, **kwargs):
+            empty = False
+            yield batch
+        if empty:
+            yield empty_batch(self._width)
 '''
 
 
 def _stem(folder: str) -> str:
     return "splicebert_" + folder.lower().replace(".", "_").replace("-", "_")
+
+
+_ID_FIELDS = [
+    ("variant_id", "()", "CHROM:POS:REF:ALT"),
+    ("allele", "()", "ALT allele"),
+    ("gene", "()", "gene symbol"),
+    ("note", "()", "why not scored, or notes (OFF_CONTIG, PARTIAL_CONTEXT)"),
+]
+_INPUT_FIELDS = [
+    ("wt", "(None,)", "WT window token ids ([CLS] + nucleotides + [SEP]), transcript strand"),
+    ("mt", "(None,)", "MT window token ids"),
+    ("scorable", "()", "1 if the sample can be scored, 0 if not (reason in note)"),
+    ("v", "()", "window index of the variant"),
+    ("ref_len", "()", "replaced reference nucleotides"),
+    ("alt_len", "()", "inserted nucleotides"),
+    ("donor", "()", "window index of the nearest exon's donor dinucleotide (-1 none)"),
+    ("acceptor", "()", "window index of the nearest exon's acceptor dinucleotide (-1 none)"),
+] + _ID_FIELDS
+_SCORE_FIELDS = [
+    ("KL_CONTEXT", "()", "KL-context score (nats, log-summed; NaN if not scored)"),
+    ("MAX_KL", "()", "largest per-position KL within +-100 nt"),
+    ("SPLICE_SITE_KL", "()", "donor + acceptor dinucleotide KL of the nearest exon"),
+]
+
+
+def _fields(fields, indent: int = 4) -> str:
+    pad = " " * indent
+    return "\n".join(f"{pad}{name}:\n{pad}  shape: {shape}\n{pad}  doc: {doc}" for name, shape, doc in fields)
 
 
 def _model_yaml(folder: str, title: str, weights: str) -> str:
@@ -92,64 +128,9 @@ dependencies:
     - splicebert-plugin[vcf,kipoi]
 schema:
   inputs:
-    wt:
-      shape: (None,)
-      doc: WT window token ids ([CLS] + nucleotides + [SEP]), transcript strand
-    mt:
-      shape: (None,)
-      doc: MT window token ids
-    scorable:
-      shape: ()
-      doc: 1 if the sample can be scored, 0 if not (reason in note)
-    v:
-      shape: ()
-      doc: window index of the variant
-    ref_len:
-      shape: ()
-      doc: replaced reference nucleotides
-    alt_len:
-      shape: ()
-      doc: inserted nucleotides
-    donor:
-      shape: ()
-      doc: window index of the nearest exon's donor dinucleotide (-1 none)
-    acceptor:
-      shape: ()
-      doc: window index of the nearest exon's acceptor dinucleotide (-1 none)
-    variant_id:
-      shape: ()
-      doc: CHROM:POS:REF:ALT
-    allele:
-      shape: ()
-      doc: ALT allele
-    gene:
-      shape: ()
-      doc: gene symbol
-    note:
-      shape: ()
-      doc: why not scored, or notes (OFF_CONTIG, PARTIAL_CONTEXT)
+{_fields(_INPUT_FIELDS)}
   targets:
-    KL_CONTEXT:
-      shape: ()
-      doc: KL-context score (nats, log-summed; NaN if not scored)
-    MAX_KL:
-      shape: ()
-      doc: largest per-position KL within +-100 nt
-    SPLICE_SITE_KL:
-      shape: ()
-      doc: donor + acceptor dinucleotide KL of the nearest exon
-    variant_id:
-      shape: ()
-      doc: CHROM:POS:REF:ALT
-    allele:
-      shape: ()
-      doc: ALT allele
-    gene:
-      shape: ()
-      doc: gene symbol
-    note:
-      shape: ()
-      doc: reason or notes
+{_fields(_SCORE_FIELDS + _ID_FIELDS)}
 """
 
 
@@ -236,10 +217,7 @@ def export_kipoi_models(out: str | Path) -> list[Path]:
 
 
 def drifted_files(out: str | Path) -> list[str]:
-    out = Path(out)
-    with tempfile.TemporaryDirectory() as tmp:
-        export_kipoi_models(tmp)
-        fresh = {p.relative_to(tmp): p for p in Path(tmp).rglob("*") if p.is_file()}
-        current = {p.relative_to(out): p for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-        return [str(n) for n in sorted(set(fresh) | set(current))
-                if n not in fresh or n not in current or not filecmp.cmp(fresh[n], current[n], shallow=False)]
+    """Files under ``out`` that differ from a fresh export (missing, extra or changed)."""
+    from .generated import drifted_files as drift
+
+    return drift(out, export_kipoi_models)

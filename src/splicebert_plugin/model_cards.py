@@ -173,6 +173,20 @@ def card_for_demo(config, training: dict, evaluation: dict, corpus_meta: dict) -
         for name, stats in corpus_meta["summary"].items()
     )
     e = evaluation
+    beats_kmer = e["model_masked_ce_acgt"] < e["kmer_2plus2_masked_ce"]
+    sites_better = e["model_accuracy_at_splice_sites"] > e["model_accuracy_at_other_gt_ag"]
+    if beats_kmer and sites_better:
+        verdict = ("It has learnt more than short k-mer statistics: lower masked cross-entropy than the 2 + 2 "
+                   "k-mer count model and higher accuracy at annotated splice-site dinucleotides than at other GT/AG.")
+    else:
+        misses = []
+        if not beats_kmer:
+            misses.append("its masked cross-entropy is not below the 2 + 2 k-mer count model's")
+        if not sites_better:
+            misses.append("its accuracy at annotated splice-site dinucleotides is not above that at other GT/AG")
+        verdict = ("**It has not yet learnt more than short k-mer statistics**: " + " and ".join(misses) +
+                   ". It beats the unigram model and runs the whole pipeline, but its scores carry little "
+                   "splicing information; a longer training run is needed before it can serve as evidence.")
     return FRONT_MATTER + f"""\
 
 # splicebert-plugin demo model
@@ -198,8 +212,8 @@ has a real, trained default for its examples and tests. Use the released SpliceB
   {train_cfg.get('batch_size')} windows, warm-up {train_cfg.get('warmup_steps')}, LR halved after
   {train_cfg.get('plateau_patience')} evaluations without improvement. Reproduce with
   `python training/make_demo_model.py --install` (the shared genome pieces are needed).
-- Final validation (corpus hold-out): masked cross-entropy {last.get('val_loss', float('nan')):.3f} nats,
-  masked-nucleotide accuracy {last.get('val_accuracy', float('nan')):.3f}.
+- Final validation (corpus hold-out, {int(last.get('val_tokens', 0))} masked tokens): masked cross-entropy
+  {last.get('val_loss', float('nan')):.3f} nats, masked-nucleotide accuracy {last.get('val_accuracy', float('nan')):.3f}.
 
 ## Evaluation on held-out human sequence
 `python training/evaluate_demo.py`: every position of every exon +-100 nt of the {e['positions']:,}
@@ -216,6 +230,8 @@ Masked-prediction accuracy at annotated splice-site dinucleotides (donor GT, acc
 ({e['other_gt_ag_positions']} positions): this model {e['model_accuracy_at_splice_sites']:.3f} vs
 {e['model_accuracy_at_other_gt_ag']:.3f}; the k-mer model {e['kmer_accuracy_at_splice_sites']:.3f} vs
 {e['kmer_accuracy_at_other_gt_ag']:.3f}.
+
+{verdict}
 
 ## Citation
 ```bibtex
