@@ -132,10 +132,14 @@ def test_hub_models_match_a_fresh_export():
 
 
 def test_hub_model_code_is_the_package_code():
+    from splicebert_plugin import DEMO_MODEL
+
     for name in ("configuration_splicebert.py", "modeling_splicebert.py"):
         source = (REPO / "src/splicebert_plugin" / name).read_text()
         for folder in ("SpliceBERT.1024nt", "SpliceBERT.510nt", "SpliceBERT-human.510nt"):
             assert (REPO / "hub_models" / folder / name).read_text() == source
+        # the bundled demo model carries the same code (refresh with checkpoints.write_code_files)
+        assert Path(DEMO_MODEL, name).read_text() == source
 
 
 def test_hub_model_code_imports_only_torch_and_transformers():
