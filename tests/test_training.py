@@ -209,3 +209,26 @@ def test_kmer_baseline_counts_by_hand():
     smoothed = KmerModel(flank=2, alpha=1.0).fit([ids])
     _, p = smoothed.probabilities(tokenization.encode("NNNNN", add_special_tokens=False))
     assert p.shape == (0, 4)  # contexts with N are not predicted
+
+
+def test_branchpoint_windows_match_an_independent_derivation():
+    from splicebert_plugin.training.branchpoints import branchpoint_windows
+
+    data = Path(__file__).parent / "data/branchpoints"
+    rows = [line.split("\t") for line in (data / "expected_windows_chr19.tsv").read_text().splitlines()[1:]]
+    expected = {(int(r[1]), int(r[2])): (r[6], [int(x) for x in r[7].split(",")]) for r in rows}
+    with Genome(FASTA) as genome:
+        windows = list(branchpoint_windows(data / "mercer_chr19_1-559000.hg19.bed", genome))
+    checked = 0
+    for window in windows:
+        region = np.flatnonzero(window.labels != -100)
+        assert (window.labels == 1).any() and len(window.sequence) == 510
+        flank = region[0]
+        start = window.start + flank if window.strand == "+" else window.start + 510 - flank - len(region)
+        key = next((k for k in expected if k[0] <= start < k[1]), None)
+        if key is None:
+            continue
+        sequence, labels = expected[key]
+        assert window.sequence == sequence.upper() and window.labels.tolist() == labels
+        checked += 1
+    assert checked >= 10 and {w.strand for w in windows} == {"+", "-"}
