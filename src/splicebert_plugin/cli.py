@@ -194,7 +194,7 @@ def _cmd_ism(args) -> int:
                 raise UsageError(f"contig {contig!r} is not in {args.reference} (its contigs: {genome.contigs[:8]})")
             length = end1 - start1 + 1
             pad = max(context, (width - length + 1) // 2 + 1)
-            sequence, off = genome.fetch(name, start1 - 1 - pad, end1 + pad)
+            sequence, _ = genome.fetch(name, start1 - 1 - pad, end1 + pad)
         sequence = orient(sequence, args.strand)
         region = (pad, pad + length)
         # genomic 1-based position of each region index, in transcript order

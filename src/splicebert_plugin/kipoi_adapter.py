@@ -56,8 +56,7 @@ def variant_samples(
                 continue
             for entry in result.alleles:
                 task = by_entry.get(id(entry))
-                note = entry.reason or "&".join(entry.notes)
-                info = {**meta, "alt": entry.allele, "gene": entry.gene, "strand": entry.strand, "note": note}
+                info = {**meta, "alt": entry.allele, "gene": entry.gene, "strand": entry.strand, "note": entry.note}
                 if task is None:
                     yield _sample(empty, empty, None, info)
                 else:
@@ -124,9 +123,8 @@ class VariantEffectModel:
         out = {name: np.full(n, np.nan) for name in OUTPUTS}
         rows = [i for i in range(n) if int(inputs["scorable"][i])]
         if rows:
-            decode = lambda ids: tokenization.decode(ids)  # noqa: E731
-            p_wt = self.runner.nucleotide_probabilities([decode(inputs["wt"][i]) for i in rows])
-            p_mt = self.runner.nucleotide_probabilities([decode(inputs["mt"][i]) for i in rows])
+            p_wt = self.runner.nucleotide_probabilities_of_ids(np.asarray(inputs["wt"])[rows])
+            p_mt = self.runner.nucleotide_probabilities_of_ids(np.asarray(inputs["mt"])[rows])
             for k, i in enumerate(rows):
                 donor, acceptor = int(inputs["donor"][i]), int(inputs["acceptor"][i])
                 scores, _ = scoring.score_pair(

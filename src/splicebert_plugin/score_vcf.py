@@ -54,8 +54,7 @@ def info_entries(result: scoring.RecordResult, scores: tuple[str, ...]) -> dict[
     entries = []
     for allele in result.alleles:
         values = [_number(allele.scores.get(name)) for name in scores]
-        note = allele.reason or "&".join(allele.notes) or "."
-        entries.append("|".join((allele.allele, allele.gene, allele.strand, *values, note)))
+        entries.append("|".join((allele.allele, allele.gene, allele.strand, *values, allele.note or ".")))
     return {INFO_ID: ",".join(entries)}
 
 
@@ -67,9 +66,9 @@ def table_rows(result: scoring.RecordResult, scores: tuple[str, ...]):
             yield (*base, alt, "", "", *([math.nan] * len(scores)), result.reason, None, None)
         return
     for allele in result.alleles:
-        note = allele.reason or "&".join(allele.notes)
         values = [allele.scores.get(name, math.nan) for name in scores]
-        yield (*base, allele.allele, allele.gene, allele.strand, *values, note, allele.window_start, allele.variant_index)
+        yield (*base, allele.allele, allele.gene, allele.strand, *values, allele.note, allele.window_start,
+               allele.variant_index)
 
 
 class TableWriter:
@@ -296,6 +295,14 @@ def results_frame(results, scores: tuple[str, ...]):
     return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, *scores, *TABLE_TAIL])
 
 
+def _score_to_frame(model, records, genome: str, annotation: str, options: scoring.ScoringOptions):
+    """Results of ``records`` (consumed while the genome is open) as a :func:`results_frame`."""
+    genes = read_annotation(annotation)
+    with Genome(genome) as fasta:
+        results = list(scoring.VariantScorer(model, fasta, genes, options).score(records()))
+    return results_frame(results, options.scores)
+
+
 def score_variants(model, variants, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
     """Score a table of variants; returns a DataFrame (one row per ALT x gene).
 
@@ -305,7 +312,7 @@ def score_variants(model, variants, genome: str, annotation: str, *, options=sco
     """
     import pandas as pd
 
-    from .io.vcf import VcfRecord
+    from .io.vcf import parse_record
 
     frame = pd.DataFrame(variants)
     missing = [c for c in ("CHROM", "POS", "REF", "ALT") if c not in frame.columns]
@@ -314,19 +321,11 @@ def score_variants(model, variants, genome: str, annotation: str, *, options=sco
     records = []
     for i, row in enumerate(frame.itertuples(index=False)):
         values = row._asdict()
-        vid = str(values.get("ID", "."))
-        fields = (str(values["CHROM"]), str(int(values["POS"])), vid, str(values["REF"]), str(values["ALT"]), ".", ".", ".")
-        records.append(VcfRecord(i + 1, fields[0], int(values["POS"]), vid, fields[3], tuple(fields[4].split(",")), fields))
-    genes = read_annotation(annotation)
-    with Genome(genome) as fasta:
-        results = list(scoring.VariantScorer(model, fasta, genes, options).score(records))
-    return results_frame(results, options.scores)
+        fields = (values["CHROM"], int(values["POS"]), values.get("ID", "."), values["REF"], values["ALT"], ".", ".", ".")
+        records.append(parse_record("\t".join(str(f) for f in fields), i + 1, "variants table"))
+    return _score_to_frame(model, lambda: records, genome, annotation, options)
 
 
 def score_vcf_frame(model, input_vcf: str, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
     """Score a VCF and return the DataFrame of :func:`results_frame` (no files written)."""
-    genes = read_annotation(annotation)
-    with Genome(genome) as fasta:
-        scorer = scoring.VariantScorer(model, fasta, genes, options)
-        results = list(scorer.score(VcfReader(input_vcf)))
-    return results_frame(results, options.scores)
+    return _score_to_frame(model, lambda: VcfReader(input_vcf), genome, annotation, options)

@@ -81,6 +81,11 @@ class AlleleScore:
     window_start: int | None = None  # 0-based genomic start of the window
     variant_index: int | None = None  # transcript-orientation index of the event in the window
 
+    @property
+    def note(self) -> str:
+        """The reason it was not scored, or its notes joined with ``&`` (empty when neither)."""
+        return self.reason or "&".join(self.notes)
+
 
 @dataclass
 class RecordResult:
@@ -109,11 +114,16 @@ class ProbabilityModel:
 
     def nucleotide_probabilities(self, sequences: Sequence[str]) -> np.ndarray:
         """``(N, W, 4)`` float64 A/C/G/T probabilities of unmasked sequences of equal length."""
+        if len(sequences) == 0:
+            return np.zeros((0, 0, 4))
+        return self.nucleotide_probabilities_of_ids(tokenization.encode_batch(sequences))
+
+    def nucleotide_probabilities_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The same for token ids, ``(N, W + 2)`` with ``[CLS]``/``[SEP]``, in batches."""
         chunks = []
-        for i in range(0, len(sequences), self.batch_size):
-            ids = tokenization.encode_batch(sequences[i : i + self.batch_size])
-            logits = self._logits(ids)[:, 1:-1, list(tokenization.NUCLEOTIDE_IDS)]
-            chunks.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
+        for i in range(0, len(ids), self.batch_size):
+            logits = self._logits(np.ascontiguousarray(ids[i : i + self.batch_size]))
+            chunks.append(variant_effect.nucleotide_probabilities(logits.cpu().numpy(), tokenization.NUCLEOTIDE_IDS))
         return np.concatenate(chunks) if chunks else np.zeros((0, 0, 4))
 
     def masked_probabilities(self, sequences: Sequence[str], positions: Sequence[int]) -> np.ndarray:
@@ -124,7 +134,7 @@ class ProbabilityModel:
             pos = np.asarray(positions[i : i + self.batch_size]) + 1
             ids[np.arange(len(pos)), pos] = tokenization.MASK_ID
             logits = self._logits(ids)[torch.arange(len(pos)), torch.from_numpy(pos)]
-            chunks.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
+            chunks.append(variant_effect.softmax(logits.cpu().numpy()))
         return np.concatenate(chunks) if chunks else np.zeros((0, 10))
 
 

@@ -47,17 +47,20 @@ class WindowDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def length_of(self, item: int) -> int:
-        """Nucleotides of sample ``item`` this epoch (for length bucketing)."""
-        rng = _rng(self.seed, self.epoch, item)
+    def _draw_length(self, rng: np.random.Generator, item: int) -> int:
+        """The window length of ``item``: the first draw of its generator, capped by the sequence."""
         drawn = int(rng.integers(self.min_length, self.max_length + 1))
         return min(drawn, int(self.corpus.index[self.sequences[item]]["length"]))
+
+    def length_of(self, item: int) -> int:
+        """Nucleotides of sample ``item`` this epoch (for length bucketing)."""
+        return self._draw_length(_rng(self.seed, self.epoch, item), item)
 
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
         rng = _rng(self.seed, self.epoch, item)
         sequence = int(self.sequences[item])
         total = int(self.corpus.index[sequence]["length"])
-        length = min(int(rng.integers(self.min_length, self.max_length + 1)), total)
+        length = self._draw_length(rng, item)
         start = int(rng.integers(0, total - length + 1))
         body = torch.from_numpy(self.corpus.window(sequence, start, length).astype(np.int64))
         ids = torch.cat([torch.tensor([tokenization.CLS_ID]), body, torch.tensor([tokenization.SEP_ID])])
