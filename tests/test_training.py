@@ -114,6 +114,22 @@ def test_samples_are_a_function_of_seed_epoch_and_item(corpus_dir):
     assert min(lengths) >= 64 and max(lengths) <= 300
 
 
+def test_repeated_windows_per_sequence(corpus_dir):
+    """Validation draws several fixed windows per sequence: item i + k * n is sequence i again, elsewhere."""
+    corpus = TokenCorpus(corpus_dir)
+    once = WindowDataset(corpus, min_length=64, max_length=64, seed=5, mask=False)
+    four = WindowDataset(corpus, min_length=64, max_length=64, seed=5, mask=False, repeats=4)
+    n = len(once)
+    assert len(four) == 4 * n
+    assert torch.equal(four[1]["input_ids"], once[1]["input_ids"])
+    sequence = tokenization.decode(corpus.window(int(corpus.split(0)[1]), 0, 10**9).tolist())
+    for item in (1, 1 + n, 1 + 3 * n):
+        assert tokenization.decode(four[item]["input_ids"].tolist()) in sequence
+    assert len({tuple(four[1 + k * n]["input_ids"].tolist()) for k in range(4)}) > 1
+    with pytest.raises(ValueError, match="repeats"):
+        WindowDataset(corpus, repeats=0)
+
+
 def test_length_buckets_cover_every_sample_once_with_little_padding(corpus_dir):
     corpus = TokenCorpus(corpus_dir)
     data = WindowDataset(corpus, min_length=64, max_length=1024, seed=0)
@@ -146,6 +162,12 @@ def test_config_overrides_and_unknown_keys(tmp_path):
         load_config(PretrainConfig, None, ["--output_dir=o"])
     with pytest.raises(ConfigError, match="max_length"):
         load_config(PretrainConfig, None, ["--corpus=c", "--output_dir=o", "--min_length=600", "--max_length=510"])
+    with pytest.raises(ConfigError, match="dropout"):
+        load_config(PretrainConfig, None, ["--corpus=c", "--output_dir=o", "--dropout=1.0"])
+    with pytest.raises(ConfigError, match="val_windows"):
+        load_config(PretrainConfig, None, ["--corpus=c", "--output_dir=o", "--val_windows=0"])
+    for name in ("stage1", "stage2", "demo"):  # every shipped recipe loads
+        load_config(PretrainConfig, REPO / f"training/configs/{name}.yaml", ["--corpus=c", "--output_dir=o"])
 
 
 def tiny(corpus_dir, output_dir, **overrides):
@@ -233,47 +255,3 @@ def test_branchpoint_windows_match_an_independent_derivation():
         assert window.sequence == sequence.upper() and window.labels.tolist() == labels
         checked += 1
     assert checked >= 10 and {w.strand for w in windows} == {"+", "-"}
-
-
-def test_average_precision_by_hand():
-    from splicebert_plugin.training.finetune import average_precision
-
-    assert average_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == pytest.approx((1 + 2 / 3) / 2)
-    assert average_precision([1, 0, 1], [0.5, 0.5, 0.2]) == pytest.approx(0.5 * 0.5 + 0.5 * 2 / 3)  # a tie
-    assert average_precision([0, 0, 1], [0.3, 0.2, 0.9]) == 1.0
-    assert math.isnan(average_precision([0, 0], [0.1, 0.2]))
-
-
-def test_chromosome_folds():
-    from splicebert_plugin.training.finetune import chromosome_folds
-
-    assert chromosome_folds(["chr2", "chr1", "chr3", "chr1"], 0) == [["chr1"], ["chr2"], ["chr3"]]
-    six = chromosome_folds([f"chr{i}" for i in range(1, 7)], 3)
-    assert six == [["chr1", "chr4"], ["chr2", "chr5"], ["chr3", "chr6"]]
-    with pytest.raises(ValueError, match="at least 3 folds"):
-        chromosome_folds(["chr1", "chr2"], 0)
-
-
-def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path):
-    """Mechanics on real windows: chr19's regions copied onto two more contigs (same sequence)."""
-    import pyfaidx
-
-    from splicebert_plugin.training.finetune import BranchpointConfig, finetune_branchpoints
-
-    data = Path(__file__).parent / "data/branchpoints"
-    sequence = "".join(line.strip() for line in open(FASTA) if not line.startswith(">"))
-    fasta = tmp_path / "three.fa"
-    fasta.write_text("".join(f">{name}\n{sequence}\n" for name in ("chr19", "chr20", "chr21")))
-    pyfaidx.Faidx(str(fasta)).close()
-    rows = (data / "mercer_chr19_1-559000.hg19.bed").read_text().splitlines()
-    bed = tmp_path / "bp.bed"
-    bed.write_text("\n".join(row.replace("chr19", name, 1) for name in ("chr19", "chr20", "chr21") for row in rows) + "\n")
-    summary = finetune_branchpoints(BranchpointConfig(bed=str(bed), genome=str(fasta), output_dir=str(tmp_path / "o"),
-                                                      max_epochs=2, learning_rate=1e-4), progress=False)
-    assert set(summary["folds"]) == {"fold0", "fold1", "fold2"}
-    for fold in summary["folds"].values():
-        assert 0 <= fold["test_ap"] <= 1 and fold["train_windows"] > 0
-    lines = (tmp_path / "o/predictions_fold0.tsv").read_text().splitlines()
-    assert lines[0].split("\t") == ["window", "chrom", "strand", "index", "label", "prob_bp"]
-    assert all(line.split("\t")[1] == "chr19" for line in lines[1:])
-    assert 0 <= summary["pooled_test_ap"] <= 1

@@ -92,13 +92,7 @@ def read_annotation(path: str | Path) -> GeneIndex:
     path = Path(path)
     if not path.is_file():
         raise AnnotationError(f"annotation {path} does not exist; pass a GTF, GFF3 or SpliceAI table with -A")
-    with _open_text(path) as handle:
-        first = ""
-        for line in handle:
-            if line.strip() and not line.startswith(("track", "browser")) and not line.startswith("##"):
-                first = line
-                break
-    if first.startswith(("#NAME", "NAME")):
+    if _is_spliceai_table(path):
         genes = _read_spliceai_table(path)
     else:
         genes = _read_gtf_gff(path)
@@ -107,24 +101,32 @@ def read_annotation(path: str | Path) -> GeneIndex:
     return GeneIndex(genes, str(path))
 
 
-def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
-    """``(chrom, strand, start, end)`` of every transcript (0-based half-open), for corpus building.
+def _is_spliceai_table(path: Path) -> bool:
+    with _open_text(path) as handle:
+        first = next((line for line in handle if line.strip() and not line.startswith(("##", "track", "browser"))), "")
+    return first.startswith(("#NAME", "NAME"))
 
-    GTF/GFF3: all transcripts with exons; SpliceAI tables: one transcript per gene.
-    """
+
+def read_transcripts(path: str | Path) -> list[Gene]:
+    """Every transcript with exons as a :class:`Gene` named after its gene (GTF/GFF3: all
+    transcripts; SpliceAI tables: their one transcript per gene)."""
     path = Path(path)
     if not path.is_file():
         raise AnnotationError(f"annotation {path} does not exist")
-    with _open_text(path) as handle:
-        first = next((line for line in handle if line.strip() and not line.startswith(("##", "track", "browser"))), "")
-    if first.startswith(("#NAME", "NAME")):
-        return [(g.chrom, g.strand, g.start, g.end) for g in _read_spliceai_table(path)]
-    transcripts, _ = _gtf_transcripts(path)
-    return [
-        (t["chrom"], t["strand"], min(s for s, _ in t["exons"]), max(e for _, e in t["exons"]))
-        for t in transcripts.values()
-        if t["exons"]
-    ]
+    if _is_spliceai_table(path):
+        return _read_spliceai_table(path)
+    transcripts, parents = _gtf_transcripts(path)
+    out = []
+    for tx_id, entry in transcripts.items():
+        if not entry["exons"]:
+            continue
+        out.append(_as_gene(entry.get("gene") or parents.get(tx_id) or tx_id, entry))
+    return out
+
+
+def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
+    """``(chrom, strand, start, end)`` of every transcript (0-based half-open), for corpus building."""
+    return [(t.chrom, t.strand, t.start, t.end) for t in read_transcripts(path)]
 
 
 def _read_spliceai_table(path: Path) -> list[Gene]:
@@ -237,6 +239,10 @@ def _read_gtf_gff(path: Path) -> list[Gene]:
         tx_id, best = max(
             candidates, key=lambda item: (item[1]["canonical"], sum(e - s for s, e in item[1]["exons"]))
         )
-        exons = tuple(sorted(set(best["exons"])))
-        genes.append(Gene(name, chrom, best["strand"], exons[0][0], max(e for _, e in exons), exons))
+        genes.append(_as_gene(name, best))
     return genes
+
+
+def _as_gene(name: str, transcript: dict) -> Gene:
+    exons = tuple(sorted(set(transcript["exons"])))
+    return Gene(name, transcript["chrom"], transcript["strand"], exons[0][0], max(e for _, e in exons), exons)

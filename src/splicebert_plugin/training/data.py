@@ -20,7 +20,7 @@ def _rng(seed: int, epoch: int, item: int) -> np.random.Generator:
 
 
 class WindowDataset(torch.utils.data.Dataset):
-    """One random window per sequence of a split per epoch, masked for MLM.
+    """One random window per sequence of a split per epoch (``repeats`` windows each), masked for MLM.
 
     ``min_length == max_length``: stage 1 (fixed windows, e.g. 510 nt); otherwise stage 2
     (the window length is drawn uniformly from ``[min_length, max_length]``). Sequences
@@ -28,9 +28,11 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, corpus: TokenCorpus, split: int = TRAIN, *, min_length: int = 510, max_length: int = 510,
-                 seed: int = 0, mask: bool = True):
+                 seed: int = 0, mask: bool = True, repeats: int = 1):
         if not 1 <= min_length <= max_length:
             raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
+        if repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {repeats}")
         self.corpus = corpus
         self.sequences = corpus.split(split)
         if len(self.sequences) == 0:
@@ -38,6 +40,7 @@ class WindowDataset(torch.utils.data.Dataset):
         self.min_length, self.max_length = min_length, max_length
         self.seed = seed
         self.mask = mask
+        self.repeats = repeats
         self.epoch = 0
 
     def use_epoch(self, epoch: int) -> None:
@@ -45,12 +48,15 @@ class WindowDataset(torch.utils.data.Dataset):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.sequences)
+        return len(self.sequences) * self.repeats
+
+    def _sequence(self, item: int) -> int:
+        return int(self.sequences[item % len(self.sequences)])
 
     def _draw_length(self, rng: np.random.Generator, item: int) -> int:
         """The window length of ``item``: the first draw of its generator, capped by the sequence."""
         drawn = int(rng.integers(self.min_length, self.max_length + 1))
-        return min(drawn, int(self.corpus.index[self.sequences[item]]["length"]))
+        return min(drawn, int(self.corpus.index[self._sequence(item)]["length"]))
 
     def length_of(self, item: int) -> int:
         """Nucleotides of sample ``item`` this epoch (for length bucketing)."""
@@ -58,7 +64,7 @@ class WindowDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
         rng = _rng(self.seed, self.epoch, item)
-        sequence = int(self.sequences[item])
+        sequence = self._sequence(item)
         total = int(self.corpus.index[sequence]["length"])
         length = self._draw_length(rng, item)
         start = int(rng.integers(0, total - length + 1))

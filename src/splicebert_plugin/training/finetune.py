@@ -1,11 +1,19 @@
-"""Branchpoint fine-tuning (ALGORITHMS.md section 4): token classification, chromosome folds.
+"""Fine-tuning with cross-validation (ALGORITHMS.md section 4), one loop for both tasks.
 
-For each fold the test chromosomes are held out, the next fold's chromosomes validate, the rest
-train. Training: AdamW (lr 1e-5, weight decay 1e-6), batch 8, LR halved when the validation
-average precision stalls (``plateau_patience`` epochs), early stopping after ``patience`` epochs
-without improvement; the best epoch's weights predict the test fold. Scores are the softmax
-probability of class 1 (the original used sigmoid(logit_1): changed, as ALGORITHMS.md says).
-Writes per-fold predictions and the AP of each fold and of all folds pooled.
+- Branchpoints: token classification (dropout + Linear(hidden -> 2) per token), folds = whole
+  chromosomes, validation metric average precision. Scores are the softmax probability of
+  class 1 (the original used sigmoid(logit_1): changed, as ALGORITHMS.md says).
+- Splice sites: sequence classification (pooler Linear + tanh, dropout, Linear(hidden -> 1), BCE),
+  one model per kind (donor, acceptor), k folds of whole loci, validation metric AUROC; test
+  metrics F1 of ``sigmoid(logit) >= 0.5`` (on probabilities: the original thresholded raw
+  logits, a bug) and AUROC.
+
+For fold k the test examples are fold k, the validation examples fold k + 1, the rest train.
+Training: AdamW, LR halved when the validation metric has not improved for ``plateau_patience``
+epochs, early stopping after ``patience`` epochs without improvement; the best epoch's weights
+predict the test fold. The loop runs under ``accelerate launch`` (data parallel: ``batch_size``
+is per process; validation and test predictions are gathered from all processes, without the
+padding duplicates) or plain ``python`` (one process, CPU or GPU).
 """
 
 from __future__ import annotations
@@ -13,30 +21,17 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
+from .metrics import auroc, average_precision, f1_at
 
-def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Average precision (area under the step precision-recall curve), labels 0/1.
-
-    Ties in ``scores`` are resolved as one threshold (all tied items enter together).
-    """
-    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
-    positives = labels.sum()
-    if positives == 0:
-        return float("nan")
-    order = np.argsort(-scores, kind="stable")
-    labels, scores = labels[order], scores[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
-    true_positives = np.cumsum(labels)[last_of_tie]
-    predicted = last_of_tie + 1
-    precision = true_positives / predicted
-    recall_gain = np.diff(np.r_[0, true_positives]) / positives
-    return float(np.sum(precision * recall_gain))
+__all__ = ["BranchpointConfig", "SpliceSiteConfig", "average_precision", "chromosome_folds",
+           "finetune_branchpoints", "finetune_splice_sites"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +41,49 @@ class BranchpointConfig:
     output_dir: str
     model: str = "demo"
     width: int = 510
-    batch_size: int = 8
+    batch_size: int = 8  # per process
     learning_rate: float = 1e-5
     weight_decay: float = 1e-6
     max_epochs: int = 100
     patience: int = 10
     plateau_patience: int = 3
     folds: int = 0  # 0 = one fold per chromosome
+    max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
+    mixed_precision: str = "no"  # "no", "bf16", "fp16"
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class SpliceSiteConfig:
+    genome: str
+    annotation: str
+    output_dir: str
+    model: str = "demo"
+    kinds: str = "donor,acceptor"
+    width: int = 400
+    decoys_per_site: float = 1.0
+    batch_size: int = 16  # per process
+    learning_rate: float = 1e-5
+    weight_decay: float = 0.01
+    max_epochs: int = 100
+    patience: int = 10
+    plateau_patience: int = 3
+    folds: int = 10
+    max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
+    mixed_precision: str = "no"
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What differs between the fine-tuning tasks."""
+
+    name: str
+    model_class: Callable
+    num_labels: int
+    to_probability: Callable  # logits tensor -> probability tensor (one per label position)
+    metric: Callable  # (labels, probabilities) numpy -> float, higher is better; labels < 0 ignored
+    metric_name: str
 
 
 def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
@@ -68,101 +98,228 @@ def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
     return [names[i::count] for i in range(count)]
 
 
-def _tensors(windows):
+def _scored(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = labels >= 0
+    return labels[keep], probs[keep]
+
+
+def _accelerator(config):
+    from accelerate import Accelerator
+
+    if config.mixed_precision not in ("no", "bf16", "fp16"):
+        raise ValueError(f"mixed_precision {config.mixed_precision!r}: choose no, bf16 or fp16")
+    # without a GPU, cpu=True lets accelerate see torchrun's processes as multi-CPU data parallelism
+    return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision)
+
+
+def _base_model(config, accelerator, output: Path) -> Path:
+    """The starting masked-LM checkpoint saved once as a plain folder every fold loads from."""
+    from ..score_vcf import resolve_model
+
+    model_dir = output / "base_model"
+    if accelerator.is_main_process:
+        output.mkdir(parents=True, exist_ok=True)
+        base, _ = resolve_model(config.model, device="cpu")
+        base.save_pretrained(str(model_dir))
+    accelerator.wait_for_everyone()
+    return model_dir
+
+
+def _predict(accelerator, model, loader, to_probability) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and probabilities of every example of ``loader`` (prepared), gathered from all processes."""
+    model.eval()
+    labels, probs = [], []
+    with torch.inference_mode():
+        for ids, batch_labels in loader:
+            logits = model(input_ids=ids, output_hidden_states=False).logits
+            gathered = accelerator.gather_for_metrics((to_probability(logits.float()), batch_labels))
+            probs.append(gathered[0].cpu())
+            labels.append(gathered[1].cpu())
+    model.train()
+    return torch.cat(labels).numpy(), torch.cat(probs).numpy()
+
+
+def _fit_fold(accelerator, task: _Task, config, model_dir: Path, train, valid, test, fold: int, progress: bool):
+    """Train on ``train`` with early stopping on ``valid``; the best epoch predicts ``test``.
+
+    Returns ``(best validation metric, epochs run, test labels, test probabilities)``.
+    """
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed + fold)  # the same head initialisation in every process
+    model = task.model_class.from_pretrained(str(model_dir), num_labels=task.num_labels)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    train_loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(config.seed + fold))
+    valid_loader = DataLoader(valid, batch_size=config.batch_size)
+    test_loader = DataLoader(test, batch_size=config.batch_size)
+    model, optimizer, train_loader, valid_loader, test_loader = accelerator.prepare(
+        model, optimizer, train_loader, valid_loader, test_loader)
+    # stepped with the validation metric, identical in every process (gathered predictions)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
+                                                           patience=config.plateau_patience)
+    best, best_state, waited, epochs = -np.inf, None, 0, 0
+    bar = tqdm(range(config.max_epochs), desc=f"{task.name} fold {fold}", file=sys.stderr,
+               disable=not (progress and accelerator.is_local_main_process))
+    model.train()
+    for _ in bar:
+        epochs += 1
+        for ids, labels in train_loader:
+            loss = model(input_ids=ids, labels=labels, output_hidden_states=False).loss
+            accelerator.backward(loss)
+            optimizer.step()
+            optimizer.zero_grad()
+        value = task.metric(*_predict(accelerator, model, valid_loader, task.to_probability))
+        if np.isnan(value):
+            raise ValueError(f"{task.name} fold {fold}: the validation fold lacks positives or negatives; "
+                             "use fewer folds or more data")
+        scheduler.step(value)
+        bar.set_postfix({f"valid_{task.metric_name}": f"{value:.3f}"})
+        if value > best:
+            best, waited = value, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in accelerator.unwrap_model(model).state_dict().items()}
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+    bar.close()
+    accelerator.unwrap_model(model).load_state_dict(best_state)
+    labels, probs = _predict(accelerator, model, test_loader, task.to_probability)
+    accelerator.free_memory()
+    return float(best), epochs, labels, probs
+
+
+# --------------------------------------------------------------------------- branchpoints
+
+def _branchpoint_tensors(windows):
+    from torch.utils.data import TensorDataset
+
     from .. import tokenization
 
     ids = torch.from_numpy(tokenization.encode_batch([w.sequence for w in windows]))
     labels = torch.full(ids.shape, -100, dtype=torch.long)
     labels[:, 1:-1] = torch.from_numpy(np.stack([w.labels for w in windows]))
-    return ids, labels
-
-
-def _predict(model, ids, batch_size):
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(ids), batch_size):
-            logits = model(input_ids=ids[i : i + batch_size], output_hidden_states=False).logits
-            out.append(torch.softmax(logits.float(), -1)[..., 1])
-    return torch.cat(out).numpy()
-
-
-def _scored(labels, probs):
-    keep = labels.numpy() >= 0
-    return labels.numpy()[keep], probs[keep]
+    return TensorDataset(ids, labels)
 
 
 def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -> dict:
     """Cross-validated branchpoint fine-tuning; returns (and writes) the per-fold and pooled AP."""
-    from tqdm import tqdm
-
     from ..io.genome import Genome
     from ..modeling_splicebert import SpliceBertForTokenClassification
-    from ..score_vcf import resolve_model
     from .branchpoints import branchpoint_windows
 
-    torch.manual_seed(config.seed)
+    task = _Task("branchpoints", SpliceBertForTokenClassification, 2,
+                 to_probability=lambda logits: torch.softmax(logits, -1)[..., 1],
+                 metric=lambda labels, probs: average_precision(*_scored(labels, probs)), metric_name="ap")
+    accelerator = _accelerator(config)
     output = Path(config.output_dir)
-    output.mkdir(parents=True, exist_ok=True)
     with Genome(config.genome) as genome:
         windows = list(branchpoint_windows(config.bed, genome, width=config.width))
     if not windows:
         raise ValueError(f"no branchpoint region of {config.bed} lies in {config.genome}")
     folds = chromosome_folds([w.chrom for w in windows], config.folds)
-    base, _ = resolve_model(config.model, device="cpu")
-    model_dir = output / "base_model"
-    base.save_pretrained(str(model_dir))
+    model_dir = _base_model(config, accelerator, output)
     results, pooled_labels, pooled_scores = {}, [], []
-    for k, test_chroms in enumerate(folds):
+    for k, test_chroms in enumerate(folds[: config.max_folds or None]):
         valid_chroms = folds[(k + 1) % len(folds)]
         split = {
             "test": [w for w in windows if w.chrom in test_chroms],
             "valid": [w for w in windows if w.chrom in valid_chroms],
             "train": [w for w in windows if w.chrom not in test_chroms + valid_chroms],
         }
-        model = SpliceBertForTokenClassification.from_pretrained(str(model_dir), num_labels=2)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
-                                                               patience=config.plateau_patience)
-        train_ids, train_labels = _tensors(split["train"])
-        valid_ids, valid_labels = _tensors(split["valid"])
-        best_ap, best_state, waited = -1.0, None, 0
-        generator = torch.Generator().manual_seed(config.seed + k)
-        bar = tqdm(range(config.max_epochs), desc=f"fold {k}", file=sys.stderr, disable=not progress)
-        for epoch in bar:
-            model.train()
-            order = torch.randperm(len(train_ids), generator=generator)
-            for i in range(0, len(order), config.batch_size):
-                batch = order[i : i + config.batch_size]
-                loss = model(input_ids=train_ids[batch], labels=train_labels[batch], output_hidden_states=False).loss
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad()
-            ap = average_precision(*_scored(valid_labels, _predict(model, valid_ids, config.batch_size)))
-            scheduler.step(ap)
-            bar.set_postfix(valid_ap=f"{ap:.3f}")
-            if ap > best_ap:
-                best_ap, best_state, waited = ap, copy.deepcopy(model.state_dict()), 0
-            else:
-                waited += 1
-                if waited >= config.patience:
-                    break
-        model.load_state_dict(best_state)
-        test_ids, test_labels = _tensors(split["test"])
-        probs = _predict(model, test_ids, config.batch_size)
-        labels, scores = _scored(test_labels, probs)
+        best, epochs, labels, probs = _fit_fold(accelerator, task, config, model_dir,
+                                                *(_branchpoint_tensors(split[s]) for s in ("train", "valid", "test")),
+                                                fold=k, progress=progress)
+        scored_labels, scored = _scored(labels, probs)
         results[f"fold{k}"] = {"test_chromosomes": test_chroms, "valid_chromosomes": valid_chroms,
                                "train_windows": len(split["train"]), "test_windows": len(split["test"]),
-                               "best_valid_ap": best_ap, "test_ap": average_precision(labels, scores)}
-        with open(output / f"predictions_fold{k}.tsv", "w") as handle:
-            handle.write("window\tchrom\tstrand\tindex\tlabel\tprob_bp\n")
-            for window, row in zip(split["test"], probs):
-                for index in np.flatnonzero(window.labels >= 0):
-                    handle.write(f"{window.name}\t{window.chrom}\t{window.strand}\t{index}\t"
-                                 f"{window.labels[index]}\t{row[index + 1]:.6f}\n")
-        pooled_labels.append(labels)
-        pooled_scores.append(scores)
-    summary = {"config": asdict(config), "folds": results,
+                               "epochs": epochs, "best_valid_ap": best,
+                               "test_ap": average_precision(scored_labels, scored)}
+        if accelerator.is_main_process:
+            with open(output / f"predictions_fold{k}.tsv", "w") as handle:
+                handle.write("window\tchrom\tstrand\tindex\tlabel\tprob_bp\n")
+                for window, row in zip(split["test"], probs):
+                    for index in np.flatnonzero(window.labels >= 0):
+                        handle.write(f"{window.name}\t{window.chrom}\t{window.strand}\t{index}\t"
+                                     f"{window.labels[index]}\t{row[index + 1]:.6f}\n")
+        pooled_labels.append(scored_labels)
+        pooled_scores.append(scored)
+    summary = {"config": asdict(config), "world_size": accelerator.num_processes, "folds": results,
                "pooled_test_ap": average_precision(np.concatenate(pooled_labels), np.concatenate(pooled_scores))}
-    (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if accelerator.is_main_process:
+        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+# --------------------------------------------------------------------------- splice sites
+
+def _site_tensors(examples):
+    from torch.utils.data import TensorDataset
+
+    from .. import tokenization
+
+    ids = torch.from_numpy(tokenization.encode_batch([e.sequence for e in examples]))
+    return TensorDataset(ids, torch.tensor([float(e.label) for e in examples]))
+
+
+def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) -> dict:
+    """Cross-validated donor/acceptor classification; returns (and writes) F1 and AUROC per fold."""
+    from ..io.annotation import read_transcripts
+    from ..io.genome import Genome
+    from ..modeling_splicebert import SpliceBertForSequenceClassification
+    from .splice_sites import KINDS, grouped_folds, splice_site_examples
+
+    kinds = [k.strip() for k in config.kinds.split(",") if k.strip()]
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise ValueError(f"kinds {config.kinds!r}: a comma-separated subset of {KINDS}")
+    task = _Task("splice sites", SpliceBertForSequenceClassification, 1,
+                 to_probability=lambda logits: torch.sigmoid(logits[:, 0]), metric=auroc, metric_name="auroc")
+    accelerator = _accelerator(config)
+    output = Path(config.output_dir)
+    transcripts = read_transcripts(config.annotation)
+    model_dir = _base_model(config, accelerator, output)
+    summary = {"config": asdict(config), "world_size": accelerator.num_processes}
+    for kind in kinds:
+        with Genome(config.genome) as genome:
+            sites = splice_site_examples(genome, transcripts, kind, width=config.width,
+                                         decoys_per_site=config.decoys_per_site, seed=config.seed)
+        examples = sites.examples
+        if not any(e.label for e in examples):
+            raise ValueError(f"no annotated {kind} of {config.annotation} lies in {config.genome}")
+        fold_of = grouped_folds([e.locus for e in examples], config.folds, seed=config.seed)
+        results, pooled_labels, pooled_probs = {}, [], []
+        for k in range(config.max_folds or config.folds):
+            valid_fold = (k + 1) % config.folds
+            split = {
+                "test": [e for e, f in zip(examples, fold_of) if f == k],
+                "valid": [e for e, f in zip(examples, fold_of) if f == valid_fold],
+                "train": [e for e, f in zip(examples, fold_of) if f not in (k, valid_fold)],
+            }
+            best, epochs, labels, probs = _fit_fold(accelerator, replace(task, name=f"{kind}s"), config, model_dir,
+                                                    *(_site_tensors(split[s]) for s in ("train", "valid", "test")),
+                                                    fold=k, progress=progress)
+            results[f"fold{k}"] = {
+                "train": len(split["train"]), "valid": len(split["valid"]), "test": len(split["test"]),
+                "test_positives": int(labels.sum()), "epochs": epochs, "best_valid_auroc": best,
+                "test_auroc": auroc(labels, probs), "test_f1": f1_at(labels, probs, 0.5),
+            }
+            if accelerator.is_main_process:
+                with open(output / f"predictions_{kind}_fold{k}.tsv", "w") as handle:
+                    handle.write("kind\tchrom\tboundary\tstrand\tlocus\tlabel\tprobability\n")
+                    for example, prob in zip(split["test"], probs):
+                        handle.write(f"{kind}\t{example.chrom}\t{example.boundary}\t{example.strand}\t"
+                                     f"{example.locus}\t{example.label}\t{prob:.6f}\n")
+            pooled_labels.append(labels)
+            pooled_probs.append(probs)
+        labels, probs = np.concatenate(pooled_labels), np.concatenate(pooled_probs)
+        summary[kind] = {
+            "sites": sum(e.label for e in examples), "decoys": sum(1 - e.label for e in examples),
+            "loci": len(set(e.locus for e in examples)), "skipped": dict(sites.skipped), "folds": results,
+            "mean_test_f1": float(np.mean([r["test_f1"] for r in results.values()])),
+            "mean_test_auroc": float(np.mean([r["test_auroc"] for r in results.values()])),
+            "pooled_test_f1": f1_at(labels, probs, 0.5), "pooled_test_auroc": auroc(labels, probs),
+        }
+    if accelerator.is_main_process:
+        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

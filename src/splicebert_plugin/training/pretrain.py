@@ -39,6 +39,7 @@ class PretrainConfig:
     intermediate_size: int = 2048
     max_position_embeddings: int = 1026
     attn_implementation: str = "sdpa"
+    dropout: float = 0.1  # hidden and attention dropout of a new model (the released models: 0.1)
     # data: stage 1 = fixed 510-nt windows; stage 2 = min_length 64, max_length 1024
     min_length: int = 510
     max_length: int = 510
@@ -57,6 +58,7 @@ class PretrainConfig:
     # bookkeeping
     eval_every: int = 1000
     eval_batches: int = 0  # 0 = the whole validation split
+    val_windows: int = 1  # fixed windows drawn per validation sequence (more: a less noisy validation loss)
     save_every: int = 1000
     keep_checkpoints: int = 2
     log_every: int = 50
@@ -74,8 +76,10 @@ class PretrainConfig:
             )
         if self.mixed_precision not in ("no", "bf16", "fp16"):
             raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "eval_every", "save_every",
-                     "log_every", "plateau_patience"):
+                     "log_every", "plateau_patience", "val_windows"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
 
@@ -133,6 +137,8 @@ def _build_model(config: PretrainConfig):
         num_attention_heads=config.num_attention_heads,
         intermediate_size=config.intermediate_size,
         max_position_embeddings=config.max_position_embeddings,
+        hidden_dropout_prob=config.dropout,
+        attention_probs_dropout_prob=config.dropout,
     )
     return SpliceBertForMaskedLM._from_config(model_config, attn_implementation=config.attn_implementation)
 
@@ -205,7 +211,7 @@ def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
     train_set = WindowDataset(corpus, TRAIN, min_length=config.min_length, max_length=config.max_length,
                               seed=config.seed)
     val_set = WindowDataset(corpus, VALIDATION, min_length=config.min_length, max_length=config.max_length,
-                            seed=config.seed + 1)  # epoch stays 0: the same validation samples every time
+                            seed=config.seed + 1, repeats=config.val_windows)  # epoch stays 0: the same validation samples every time
     # own generators: creating a loader iterator must not draw from the global RNG (dropout's),
     # or a resumed run (which creates one mid-epoch) would drift from an uninterrupted one
     train_loader = DataLoader(train_set, batch_sampler=LengthBucketBatchSampler(train_set, config.batch_size,

@@ -1,0 +1,52 @@
+"""Evaluation metrics of the fine-tuning tasks (pure numpy; labels 0/1, scores = probabilities)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def average_precision(labels, scores) -> float:
+    """Average precision (area under the step precision-recall curve).
+
+    Ties in ``scores`` are resolved as one threshold (all tied items enter together).
+    NaN when there is no positive.
+    """
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    positives = labels.sum()
+    if positives == 0:
+        return float("nan")
+    order = np.argsort(-scores, kind="stable")
+    labels, scores = labels[order], scores[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
+    true_positives = np.cumsum(labels)[last_of_tie]
+    predicted = last_of_tie + 1
+    precision = true_positives / predicted
+    recall_gain = np.diff(np.r_[0, true_positives]) / positives
+    return float(np.sum(precision * recall_gain))
+
+
+def auroc(labels, scores) -> float:
+    """Area under the ROC curve: the probability that a random positive outscores a random
+    negative, ties counting one half (Mann-Whitney U / (P * N)). NaN without both classes."""
+    labels, scores = np.asarray(labels).astype(bool), np.asarray(scores, dtype=np.float64)
+    positives, negatives = int(labels.sum()), int((~labels).sum())
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    ranks = np.empty(len(scores))
+    # average rank (1-based) within each run of tied scores
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    u = ranks[labels].sum() - positives * (positives + 1) / 2.0
+    return float(u / (positives * negatives))
+
+
+def f1_at(labels, probabilities, threshold: float = 0.5) -> float:
+    """F1 of the calls ``probability >= threshold`` (0 when nothing is called and nothing is positive)."""
+    labels = np.asarray(labels).astype(bool)
+    called = np.asarray(probabilities, dtype=np.float64) >= threshold
+    true_positives = int((labels & called).sum())
+    denominator = int(labels.sum()) + int(called.sum())
+    return 2.0 * true_positives / denominator if denominator else 0.0

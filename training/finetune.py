@@ -1,0 +1,54 @@
+"""Fine-tuning with cross-validation (ALGORITHMS.md section 4), for `accelerate launch` or python.
+
+Branchpoints (token classification, chromosome folds, average precision):
+
+    accelerate launch --config_file training/accelerate/1gpu.yaml training/finetune.py branchpoints \
+        --config training/configs/branchpoints.yaml \
+        --bed=mercer_dataset.hg19.bed.gz --genome=hg19.fa --model=path/to/SpliceBERT.510nt --output_dir=runs/bp
+
+Splice sites (donor/acceptor vs GT/AG decoys, sequence classification, k folds of loci, F1 + AUROC):
+
+    accelerate launch --config_file training/accelerate/1gpu.yaml training/finetune.py splice_sites \
+        --config training/configs/splice_sites.yaml \
+        --genome=hg19.fa --annotation=gencode.gtf.gz --model=path/to/SpliceBERT.510nt --output_dir=runs/ss
+
+Any config key can be overridden with --key=value. Writes predictions_*.tsv and summary.json
+into output_dir and prints the test metrics.
+"""
+
+import argparse
+import json
+import sys
+
+from splicebert_plugin.training.config import ConfigError, load_config
+from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, finetune_branchpoints,
+                                                 finetune_splice_sites)
+
+TASKS = {"branchpoints": (BranchpointConfig, finetune_branchpoints),
+         "splice_sites": (SpliceSiteConfig, finetune_splice_sites)}
+
+
+def _headline(task: str, summary: dict) -> dict:
+    if task == "branchpoints":
+        return {k: v["test_ap"] for k, v in summary["folds"].items()} | {"pooled_test_ap": summary["pooled_test_ap"]}
+    return {kind: {k: v for k, v in result.items() if k.startswith(("mean_", "pooled_"))}
+            for kind, result in summary.items() if kind not in ("config", "world_size")}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument("--config", help="YAML file (training/configs/*.yaml)")
+    args, overrides = parser.parse_known_args(argv)
+    config_class, run = TASKS[args.task]
+    try:
+        summary = run(load_config(config_class, args.config, overrides))
+    except (ConfigError, ValueError, FileNotFoundError) as error:
+        print(f"finetune {args.task}: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(_headline(args.task, summary), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
