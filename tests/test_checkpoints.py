@@ -186,3 +186,29 @@ def test_demo_model_is_a_complete_hub_folder():
     card = Path(DEMO_MODEL, "README.md").read_text()
     assert "not the paper's weights" in card and "k-mer" in card
     assert Path(DEMO_MODEL, "model.safetensors").stat().st_size < 8 * 2**20
+
+
+def test_demo_card_states_the_verdict_from_the_numbers():
+    from splicebert_plugin.configuration_splicebert import SpliceBertConfig
+    from splicebert_plugin.model_cards import card_for_demo
+
+    config = SpliceBertConfig(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
+                              max_position_embeddings=512)
+    training = {"config": {"min_length": 510, "learning_rate": 5e-4, "max_steps": 10, "batch_size": 16,
+                           "warmup_steps": 2, "plateau_patience": 2, "eval_every": 5, "val_windows": 32,
+                           "dropout": 0.0}, "last_eval": {"val_loss": 1.25, "val_accuracy": 0.4, "val_tokens": 100}}
+    meta = {"sequences": 3, "nucleotides": 3000, "validation_sequences": 1,
+            "summary": {"human": {"sequences": 3, "nucleotides": 3000, "n_fraction": 0.0}}}
+    evaluation = {"positions": 1000, "model_masked_ce_acgt": 1.30, "model_accuracy": 0.4,
+                  "kmer_2plus2_masked_ce": 1.32, "kmer_accuracy": 0.38, "unigram_masked_ce": 1.38,
+                  "splice_site_dinucleotide_positions": 10, "other_gt_ag_positions": 100,
+                  "model_accuracy_at_splice_sites": 0.5, "model_accuracy_at_other_gt_ag": 0.3,
+                  "kmer_accuracy_at_splice_sites": 0.3, "kmer_accuracy_at_other_gt_ag": 0.3}
+    good = card_for_demo(config, training, evaluation, meta)
+    assert "has learnt more than short k-mer statistics" in good and "not yet" not in good
+    assert "dropout 0.0" in good and "32 windows per validation sequence" in good
+    worse = card_for_demo(config, training, evaluation | {"model_masked_ce_acgt": 1.33}, meta)
+    assert "has not yet learnt" in worse and "not below the 2 + 2 k-mer" in worse
+    assert "is not above that at other GT/AG" not in worse
+    both = card_for_demo(config, training, evaluation | {"model_accuracy_at_splice_sites": 0.2}, meta)
+    assert "is not above that at other GT/AG" in both

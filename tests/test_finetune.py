@@ -175,6 +175,14 @@ def test_finetune_entry_point_errors(tmp_path):
     missing = subprocess.run([sys.executable, script, "branchpoints", f"--genome={FASTA}",
                               f"--output_dir={tmp_path}"], capture_output=True, text=True)
     assert missing.returncode == 2 and "bed" in missing.stderr and "Traceback" not in missing.stderr
+    for override, message in (("--folds=2", "folds >= 3"), ("--width=401", "even number"),
+                              ("--batch_size=0", "batch_size"), ("--decoys_per_site=0", "decoys_per_site"),
+                              ("--mixed_precision=fp8", "mixed_precision"),
+                              (f"--genome={tmp_path}/missing.fa", "missing.fa"),
+                              ("--model=/no/such/model", "/no/such/model")):
+        bad = subprocess.run([sys.executable, script, "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
+                              f"--output_dir={tmp_path}", override], capture_output=True, text=True)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, override
 
 
 def test_splice_site_finetuning_under_two_processes(tmp_path):

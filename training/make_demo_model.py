@@ -37,14 +37,21 @@ def _write_fasta(path: Path, name: str, sequence: str) -> None:
     pyfaidx.Faidx(str(path)).close()
 
 
-def _shift_table(rows: list[list[str]], offset: int, out: Path) -> None:
-    """SpliceAI-table rows with coordinates moved by -offset (to piece coordinates)."""
-    lines = ["#NAME\tCHROM\tSTRAND\tTX_START\tTX_END\tEXON_START\tEXON_END"]
+TABLE_HEADER = "#NAME\tCHROM\tSTRAND\tTX_START\tTX_END\tEXON_START\tEXON_END"
+
+
+def shifted_rows(rows: list[list[str]], offset: int) -> list[str]:
+    """SpliceAI-table rows (as lines) with coordinates moved by -offset (to piece coordinates)."""
+    lines = []
     for row in rows:
         shift = lambda text: ",".join(str(int(x) - offset) for x in text.split(",") if x) + ","
         lines.append("\t".join([row[0], "chr" + row[1], row[2], str(int(row[3]) - offset), str(int(row[4]) - offset),
                                 shift(row[5]), shift(row[6])]))
-    out.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def _shift_table(rows: list[list[str]], offset: int, out: Path) -> None:
+    out.write_text("\n".join([TABLE_HEADER, *shifted_rows(rows, offset)]) + "\n")
 
 
 def prepare_inputs(shared: Path, work: Path) -> list:

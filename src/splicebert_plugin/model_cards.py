@@ -210,7 +210,9 @@ has a real, trained default for its examples and tests. Use the released SpliceB
 - Recipe: stage 1 only, fixed {train_cfg.get('min_length')}-nt windows, masked LM (15 %; 80/10/10 with
   A/C/G/T replacements), AdamW lr {train_cfg.get('learning_rate')}, {train_cfg.get('max_steps')} steps of
   {train_cfg.get('batch_size')} windows, warm-up {train_cfg.get('warmup_steps')}, LR halved after
-  {train_cfg.get('plateau_patience')} evaluations without improvement. Reproduce with
+  {train_cfg.get('plateau_patience')} evaluations without improvement (every {train_cfg.get('eval_every')} steps,
+  {train_cfg.get('val_windows', 1)} windows per validation sequence), dropout {train_cfg.get('dropout', 0.1)}
+  (the config keeps it: set `hidden_dropout_prob` for fine-tuning if wanted). Reproduce with
   `python training/make_demo_model.py --install` (the shared genome pieces are needed).
 - Final validation (corpus hold-out, {int(last.get('val_tokens', 0))} masked tokens): masked cross-entropy
   {last.get('val_loss', float('nan')):.3f} nats, masked-nucleotide accuracy {last.get('val_accuracy', float('nan')):.3f}.

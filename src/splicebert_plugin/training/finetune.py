@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .config import ConfigError
 from .metrics import auroc, average_precision, f1_at
 
 __all__ = ["BranchpointConfig", "SpliceSiteConfig", "average_precision", "chromosome_folds",
@@ -52,6 +53,13 @@ class BranchpointConfig:
     mixed_precision: str = "no"  # "no", "bf16", "fp16"
     seed: int = 0
 
+    def __post_init__(self):
+        _check(self)
+        if self.folds in (1, 2) or self.folds < 0:
+            raise ConfigError(f"folds must be 0 (one per chromosome) or >= 3, got {self.folds}")
+        if self.width < 64:
+            raise ConfigError(f"width must be >= 64 (a branchpoint region is up to 44 nt), got {self.width}")
+
 
 @dataclass(frozen=True)
 class SpliceSiteConfig:
@@ -72,6 +80,29 @@ class SpliceSiteConfig:
     max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
     mixed_precision: str = "no"
     seed: int = 0
+
+    def __post_init__(self):
+        _check(self)
+        if self.folds < 3 or self.max_folds > self.folds:
+            raise ConfigError(f"need folds >= 3 and max_folds <= folds, got {self.folds} and {self.max_folds}")
+        if self.width < 4 or self.width % 2:
+            raise ConfigError(f"width must be an even number >= 4, got {self.width}")
+        if not self.decoys_per_site > 0:
+            raise ConfigError(f"decoys_per_site must be > 0, got {self.decoys_per_site}")
+
+
+def _check(config) -> None:
+    """Checks shared by the fine-tuning configurations."""
+    for name in ("batch_size", "max_epochs", "patience"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
+    for name in ("plateau_patience", "max_folds"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} must be >= 0, got {getattr(config, name)}")
+    if not config.learning_rate > 0:
+        raise ConfigError(f"learning_rate must be > 0, got {config.learning_rate}")
+    if config.mixed_precision not in ("no", "bf16", "fp16"):
+        raise ConfigError(f"mixed_precision {config.mixed_precision!r}: choose no, bf16 or fp16")
 
 
 @dataclass(frozen=True)
@@ -106,8 +137,6 @@ def _scored(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _accelerator(config):
     from accelerate import Accelerator
 
-    if config.mixed_precision not in ("no", "bf16", "fp16"):
-        raise ValueError(f"mixed_precision {config.mixed_precision!r}: choose no, bf16 or fp16")
     # without a GPU, cpu=True lets accelerate see torchrun's processes as multi-CPU data parallelism
     return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision)
 

@@ -1,0 +1,71 @@
+"""The four shared hg19 pieces as one small genome for the fine-tuning examples.
+
+    python training/prepare_hg19_pieces.py --shared ../shared/data/genome --out runs/pieces
+
+Writes, in piece coordinates (index 0 of each contig = the piece's first base; contigs chr3,
+chr4, chr5, chr19):
+- hg19_pieces.fa (+ .fai): chr3:42.0-44.0 Mb, chr4:103-105 Mb, chr5:124-126 Mb, chr19:0-1.5 Mb;
+- genes.tsv: the 92 SpliceAI GRCh37 canonical transcripts inside the pieces (SpliceAI table);
+- mercer.bed: the Mercer et al. branchpoint regions (as processed by the SpliceBERT authors)
+  that lie inside the pieces.
+Then, for example (the demo model; a few minutes per fold on a 2-core CPU):
+
+    python training/finetune.py splice_sites --config training/configs/splice_sites.yaml \
+        --genome=runs/pieces/hg19_pieces.fa --annotation=runs/pieces/genes.tsv --output_dir=runs/ss
+    python training/finetune.py branchpoints --config training/configs/branchpoints.yaml \
+        --bed=runs/pieces/mercer.bed --genome=runs/pieces/hg19_pieces.fa --output_dir=runs/bp
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "training"))
+from make_demo_model import TABLE_HEADER, _read_fasta_gz, shifted_rows  # noqa: E402
+
+
+def main(argv=None) -> int:
+    import pyfaidx
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", default=str(REPO.parent / "shared/data/genome"))
+    parser.add_argument("--out", default=str(REPO / "runs/pieces"))
+    args = parser.parse_args(argv)
+    shared, out = Path(args.shared), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [line.split("\t") for line in
+            (shared / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv").read_text().splitlines()[1:]]
+    pieces = {}  # contig -> (offset, length)
+    table = [TABLE_HEADER]
+    with open(out / "hg19_pieces.fa", "w") as fasta:
+        for piece in sorted({row[7] for row in rows}):
+            piece_rows = [row for row in rows if row[7] == piece]
+            contig, offset = "chr" + piece_rows[0][1], int(piece_rows[0][8]) - 1
+            _, sequence = _read_fasta_gz(shared / piece)
+            fasta.write(f">{contig}\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
+            pieces[contig] = (offset, len(sequence))
+            table.extend(shifted_rows(piece_rows, offset))
+    pyfaidx.Faidx(str(out / "hg19_pieces.fa")).close()
+    (out / "genes.tsv").write_text("\n".join(table) + "\n")
+    kept = 0
+    with gzip.open(shared.parent / "branchpoints/mercer_dataset.hg19.bed.gz", "rt") as bed, \
+            open(out / "mercer.bed", "w") as handle:
+        for line in bed:
+            fields = line.rstrip("\n").split("\t")
+            if fields[0] not in pieces:
+                continue
+            offset, length = pieces[fields[0]]
+            start, end = int(fields[1]) - offset, int(fields[2]) - offset
+            if 0 <= start and end <= length:
+                handle.write("\t".join([fields[0], str(start), str(end), *fields[3:]]) + "\n")
+                kept += 1
+    print(f"{out}: {len(pieces)} contigs, {len(table) - 1} transcripts, {kept} branchpoint regions")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
