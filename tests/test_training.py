@@ -198,6 +198,24 @@ def test_resumed_run_equals_uninterrupted_run(corpus_dir, tmp_path):
     assert model.config.hidden_size == 32
 
 
+def test_stage_two_continues_from_stage_one(corpus_dir, tmp_path):
+    """Stage 1 (fixed 64 nt) then stage 2 (64-128 nt, bucketed) from its final folder: the stage-1
+    weights are the starting point, and a model with too few positions is refused up front."""
+    from safetensors.torch import load_file
+
+    stage1 = pretrain(tiny(corpus_dir, tmp_path / "s1", min_length=64, max_length=64, max_steps=3), progress=False)
+    stage2 = tiny(corpus_dir, tmp_path / "s2", init_from=str(stage1), min_length=64, max_length=128, max_steps=1,
+                  eval_every=1, save_every=1, learning_rate=1e-12, warmup_steps=1)
+    final = pretrain(stage2, progress=False)
+    before, after = load_file(stage1 / "model.safetensors"), load_file(final / "model.safetensors")
+    for key in before:
+        torch.testing.assert_close(after[key], before[key], atol=1e-6, rtol=0)  # lr 1e-12: one step moves nothing
+    short = pretrain(tiny(corpus_dir, tmp_path / "short", max_position_embeddings=66, min_length=64, max_length=64,
+                          max_steps=1), progress=False)
+    with pytest.raises(ConfigError, match="position embeddings"):
+        pretrain(tiny(corpus_dir, tmp_path / "s3", init_from=str(short), max_length=128), progress=False)
+
+
 def test_two_process_data_parallel_training(corpus_dir, tmp_path):
     """A real 2-process DDP job on CPU (torchrun; accelerate launch --cpu would start one)."""
     out = tmp_path / "ddp"

@@ -130,7 +130,16 @@ def _build_model(config: PretrainConfig):
     if config.init_from:
         from ..checkpoints import load_masked_lm
 
-        return load_masked_lm(config.init_from, attn_implementation=config.attn_implementation)
+        from .config import ConfigError
+
+        model = load_masked_lm(config.init_from, attn_implementation=config.attn_implementation)
+        if model.config.max_position_embeddings - 2 < config.max_length:
+            raise ConfigError(
+                f"init_from {config.init_from} has {model.config.max_position_embeddings} position embeddings: "
+                f"windows of max_length {config.max_length} need {config.max_length + 2}; lower max_length "
+                "or start from a model built with more positions (stage 1 builds 1026)"
+            )
+        return model
     model_config = SpliceBertConfig(
         hidden_size=config.hidden_size,
         num_hidden_layers=config.num_hidden_layers,
