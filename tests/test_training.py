@@ -191,6 +191,10 @@ def test_resumed_run_equals_uninterrupted_run(corpus_dir, tmp_path):
     history_a = [json.loads(l) for l in (tmp_path / "a/eval_history.jsonl").read_text().splitlines()]
     history_b = [json.loads(l) for l in (tmp_path / "b/eval_history.jsonl").read_text().splitlines()]
     assert history_a[-1]["val_loss"] == history_b[-1]["val_loss"]
+    # rerunning a finished run rewrites the final folder with the same last evaluation
+    again = pretrain(tiny(corpus_dir, tmp_path / "b"), progress=False)
+    summary = json.loads((again / "training_summary.json").read_text())
+    assert summary["last_eval"]["step"] == 6 and summary["last_eval"]["val_loss"] == history_b[-1]["val_loss"]
     # the final folder is a Hub folder
     from transformers import AutoModelForMaskedLM
 

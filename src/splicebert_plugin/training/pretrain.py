@@ -312,6 +312,9 @@ def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
     accelerator.wait_for_everyone()
     final = output_dir / "final"
     if accelerator.is_main_process:
+        if not history and (output_dir / "eval_history.jsonl").is_file():  # resumed at its last step
+            logged = [json.loads(line) for line in (output_dir / "eval_history.jsonl").read_text().splitlines()]
+            history = [entry for entry in logged if entry["step"] == state.step][-1:]
         _write_final(accelerator.unwrap_model(model), final, config, history)
     accelerator.wait_for_everyone()
     accelerator.end_training()
