@@ -186,7 +186,8 @@ def card_for_demo(config, training: dict, evaluation: dict, corpus_meta: dict) -
             misses.append("its accuracy at annotated splice-site dinucleotides is not above that at other GT/AG")
         verdict = ("**It has not yet learnt more than short k-mer statistics**: " + " and ".join(misses) +
                    ". It beats the unigram model and runs the whole pipeline, but its scores carry little "
-                   "splicing information; a longer training run is needed before it can serve as evidence.")
+                   "splicing information. On this corpus its validation loss had levelled off, so more data "
+                   "and compute (the stage-1 recipe on GPUs), not more CPU steps, are what it lacks.")
     return FRONT_MATTER + f"""\
 
 # splicebert-plugin demo model
