@@ -158,6 +158,7 @@ def test_splice_site_finetuning_predicts_every_example_once(tmp_path):
         labels = np.array([int(r[5]) for r in rows])
         probs = np.array([float(r[6]) for r in rows])
         assert ((probs > 0) & (probs < 1)).all()
+        assert all(0 <= f["baseline_test_auroc"] <= 1 for f in result["folds"].values())
         assert result["pooled_test_auroc"] == pytest.approx(auroc(labels, probs), abs=1e-5)
         assert result["pooled_test_f1"] == pytest.approx(f1_at(labels, probs), abs=1e-5)
         for k, fold in result["folds"].items():
@@ -242,3 +243,18 @@ def test_shipped_finetuning_recipes_load():
     ss = load_config(SpliceSiteConfig, REPO / "training/configs/splice_sites.yaml", ["--genome=g", "--annotation=a",
                                                                                      "--output_dir=o"])
     assert (ss.width, ss.learning_rate, ss.batch_size, ss.folds, ss.patience) == (400, 1e-5, 16, 10, 10)
+
+
+def test_one_hot_and_logistic_baseline():
+    from splicebert_plugin.training.baselines import LogisticRegression, one_hot
+
+    features = one_hot(["ACGTN", "TTTTT"], 1, 4)
+    assert features.tolist() == [[0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], [0, 0, 0, 1] * 3]
+    assert one_hot(["ACNGT"], 0, 5)[0, 8:12].tolist() == [0, 0, 0, 0]  # N: no base
+    # label = "G at position 3": the regression finds it on held-out sequences
+    rng = np.random.default_rng(0)
+    sequences = ["".join(rng.choice(list("ACGT"), 8)) for _ in range(400)]
+    labels = np.array([s[3] == "G" for s in sequences], dtype=float)
+    model = LogisticRegression().fit(one_hot(sequences[:300], 0, 8), labels[:300])
+    probs = model.predict_proba(one_hot(sequences[300:], 0, 8))
+    assert auroc(labels[300:], probs) == 1.0 and f1_at(labels[300:], probs) == 1.0

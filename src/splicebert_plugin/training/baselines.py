@@ -1,4 +1,5 @@
-"""Count baselines for masked-nucleotide prediction: unigram and bidirectional k-mer models.
+"""Baselines: count models for masked-nucleotide prediction (unigram, bidirectional k-mer) and a
+one-hot logistic regression for sequence classification.
 
 The bidirectional model predicts a base from its ``flank`` neighbours on each side (flank 2:
 the 2 bases before and the 2 after), with add-``alpha`` smoothing; contexts containing N are
@@ -62,3 +63,39 @@ class KmerModel:
 
     def unigram_probabilities(self) -> np.ndarray:
         return (self.unigram + self.alpha) / (self.unigram + self.alpha).sum()
+
+
+def one_hot(sequences: list[str], start: int, end: int) -> np.ndarray:
+    """``(N, 4 * (end - start))`` float one-hot of A/C/G/T over ``sequence[start:end]`` (N: all zero)."""
+    from .. import tokenization
+
+    ids = tokenization.encode_batch([s[start:end] for s in sequences], add_special_tokens=False)
+    codes = bases(ids)
+    out = np.zeros(codes.shape + (4,), dtype=np.float64)
+    rows, cols = np.nonzero(codes >= 0)
+    out[rows, cols, codes[rows, cols]] = 1.0
+    return out.reshape(len(sequences), -1)
+
+
+class LogisticRegression:
+    """L2-regularised logistic regression fitted by full-batch gradient descent (deterministic).
+
+    The position-wise baseline of the splice-site task: what the nucleotides next to the site
+    alone tell, against which a fine-tuned language model is read.
+    """
+
+    def __init__(self, l2: float = 1e-3, steps: int = 2000, learning_rate: float = 0.5):
+        self.l2, self.steps, self.learning_rate = l2, steps, learning_rate
+        self.weights, self.bias = None, 0.0
+
+    def fit(self, features: np.ndarray, labels: np.ndarray) -> "LogisticRegression":
+        features, labels = np.asarray(features, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+        self.weights, self.bias = np.zeros(features.shape[1]), 0.0
+        for _ in range(self.steps):
+            error = self.predict_proba(features) - labels
+            self.weights -= self.learning_rate * (features.T @ error / len(labels) + self.l2 * self.weights)
+            self.bias -= self.learning_rate * error.mean()
+        return self
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(np.asarray(features, dtype=np.float64) @ self.weights + self.bias)))
