@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 from splicebert_plugin.io.annotation import read_transcripts
@@ -258,3 +259,19 @@ def test_one_hot_and_logistic_baseline():
     model = LogisticRegression().fit(one_hot(sequences[:300], 0, 8), labels[:300])
     probs = model.predict_proba(one_hot(sequences[300:], 0, 8))
     assert auroc(labels[300:], probs) == 1.0 and f1_at(labels[300:], probs) == 1.0
+
+
+def test_dropout_override_reaches_the_fine_tuned_model():
+    from splicebert_plugin import DEMO_MODEL
+    from splicebert_plugin.modeling_splicebert import SpliceBertForSequenceClassification
+    from splicebert_plugin.training.finetune import _load_for_task, _Task
+
+    task = _Task("t", SpliceBertForSequenceClassification, 1, None, None, "auroc")
+    config = SpliceSiteConfig(genome="g", annotation="a", output_dir="o", dropout=0.3)
+    model = _load_for_task(task, config, Path(DEMO_MODEL))
+    assert model.config.hidden_dropout_prob == model.config.attention_probs_dropout_prob == 0.3
+    assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
+    kept = _load_for_task(task, SpliceSiteConfig(genome="g", annotation="a", output_dir="o"), Path(DEMO_MODEL))
+    assert kept.config.hidden_dropout_prob == 0.0  # the demo model's own value
+    with pytest.raises(Exception, match="dropout"):
+        SpliceSiteConfig(genome="g", annotation="a", output_dir="o", dropout=1.5)

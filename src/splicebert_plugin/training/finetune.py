@@ -53,6 +53,7 @@ class BranchpointConfig:
     folds: int = 0  # 0 = one fold per chromosome
     max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
     mixed_precision: str = "no"  # "no", "bf16", "fp16"
+    dropout: float | None = None  # override the starting model's hidden and attention dropout
     seed: int = 0
 
     def __post_init__(self):
@@ -82,6 +83,7 @@ class SpliceSiteConfig:
     folds: int = 10
     max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
     mixed_precision: str = "no"
+    dropout: float | None = None  # override the starting model's hidden and attention dropout
     seed: int = 0
 
     def __post_init__(self):
@@ -108,6 +110,8 @@ def _check(config) -> None:
         raise ConfigError(f"learning_rate must be > 0, got {config.learning_rate}")
     if config.mixed_precision not in ("no", "bf16", "fp16"):
         raise ConfigError(f"mixed_precision {config.mixed_precision!r}: choose no, bf16 or fp16")
+    if config.dropout is not None and not 0.0 <= config.dropout < 1.0:
+        raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,13 @@ def _quietly(load, *args, **kwargs):
         hf_logging.set_verbosity(previous)
 
 
+def _load_for_task(task: _Task, config, model_dir: Path):
+    """The starting encoder with the task's new head (and ``config.dropout`` if set)."""
+    overrides = {} if config.dropout is None else {"hidden_dropout_prob": config.dropout,
+                                                   "attention_probs_dropout_prob": config.dropout}
+    return _quietly(task.model_class.from_pretrained, str(model_dir), num_labels=task.num_labels, **overrides)
+
+
 def _predict(accelerator, model, loader, to_probability) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities of every example of ``loader`` (prepared), gathered from all processes."""
     model.eval()
@@ -195,7 +206,7 @@ def _fit_fold(accelerator, task: _Task, config, model_dir: Path, train, valid, t
     from tqdm import tqdm
 
     torch.manual_seed(config.seed + fold)  # the same head initialisation in every process
-    model = _quietly(task.model_class.from_pretrained, str(model_dir), num_labels=task.num_labels)
+    model = _load_for_task(task, config, model_dir)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     train_loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
                               generator=torch.Generator().manual_seed(config.seed + fold))
