@@ -37,57 +37,72 @@ __all__ = ["BranchpointConfig", "SpliceSiteConfig", "average_precision", "chromo
            "finetune_branchpoints", "finetune_splice_sites"]
 
 
-@dataclass(frozen=True)
-class BranchpointConfig:
-    bed: str
-    genome: str
+@dataclass(frozen=True, kw_only=True)
+class _FinetuneConfig:
+    """Settings shared by both tasks (each task adds its data and its paper defaults)."""
+
     output_dir: str
     model: str = "demo"
-    width: int = 510
-    batch_size: int = 8  # per process
-    learning_rate: float = 1e-5
-    weight_decay: float = 1e-6
+    batch_size: int  # per process
+    learning_rate: float
+    weight_decay: float
+    folds: int
     max_epochs: int = 100
-    patience: int = 10
-    plateau_patience: int = 3
-    folds: int = 0  # 0 = one fold per chromosome
+    patience: int = 10  # early stopping: epochs without validation improvement
+    plateau_patience: int = 3  # LR halved after this many epochs without improvement
     max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
     mixed_precision: str = "no"  # "no", "bf16", "fp16"
     dropout: float | None = None  # override the starting model's hidden and attention dropout
     seed: int = 0
 
     def __post_init__(self):
-        _check(self)
+        for name in ("batch_size", "max_epochs", "patience"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("plateau_patience", "max_folds"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BranchpointConfig(_FinetuneConfig):
+    bed: str
+    genome: str
+    width: int = 510
+    batch_size: int = 8
+    learning_rate: float = 1e-5
+    weight_decay: float = 1e-6
+    folds: int = 0  # 0 = one fold per chromosome
+
+    def __post_init__(self):
+        super().__post_init__()
         if self.folds in (1, 2) or self.folds < 0:
             raise ConfigError(f"folds must be 0 (one per chromosome) or >= 3, got {self.folds}")
         if self.width < 64:
             raise ConfigError(f"width must be >= 64 (a branchpoint region is up to 44 nt), got {self.width}")
 
 
-@dataclass(frozen=True)
-class SpliceSiteConfig:
+@dataclass(frozen=True, kw_only=True)
+class SpliceSiteConfig(_FinetuneConfig):
     genome: str
     annotation: str
-    output_dir: str
-    model: str = "demo"
     kinds: str = "donor,acceptor"
     width: int = 400
     decoys_per_site: float = 1.0
     baseline_flank: int = 30  # one-hot logistic-regression baseline on +-30 nt, same folds (0 = off)
-    batch_size: int = 16  # per process
+    batch_size: int = 16
     learning_rate: float = 1e-5
     weight_decay: float = 0.01
-    max_epochs: int = 100
-    patience: int = 10
-    plateau_patience: int = 3
     folds: int = 10
-    max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
-    mixed_precision: str = "no"
-    dropout: float | None = None  # override the starting model's hidden and attention dropout
-    seed: int = 0
 
     def __post_init__(self):
-        _check(self)
+        super().__post_init__()
         if self.folds < 3 or self.max_folds > self.folds:
             raise ConfigError(f"need folds >= 3 and max_folds <= folds, got {self.folds} and {self.max_folds}")
         if self.width < 4 or self.width % 2:
@@ -96,22 +111,6 @@ class SpliceSiteConfig:
             raise ConfigError(f"baseline_flank must be in [0, width / 2], got {self.baseline_flank}")
         if not self.decoys_per_site > 0:
             raise ConfigError(f"decoys_per_site must be > 0, got {self.decoys_per_site}")
-
-
-def _check(config) -> None:
-    """Checks shared by the fine-tuning configurations."""
-    for name in ("batch_size", "max_epochs", "patience"):
-        if getattr(config, name) < 1:
-            raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
-    for name in ("plateau_patience", "max_folds"):
-        if getattr(config, name) < 0:
-            raise ConfigError(f"{name} must be >= 0, got {getattr(config, name)}")
-    if not config.learning_rate > 0:
-        raise ConfigError(f"learning_rate must be > 0, got {config.learning_rate}")
-    if config.mixed_precision not in ("no", "bf16", "fp16"):
-        raise ConfigError(f"mixed_precision {config.mixed_precision!r}: choose no, bf16 or fp16")
-    if config.dropout is not None and not 0.0 <= config.dropout < 1.0:
-        raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
 
 
 @dataclass(frozen=True)
