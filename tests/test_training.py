@@ -203,17 +203,24 @@ def test_resumed_run_equals_uninterrupted_run(corpus_dir, tmp_path):
 
 
 def test_stage_two_continues_from_stage_one(corpus_dir, tmp_path):
-    """Stage 1 (fixed 64 nt) then stage 2 (64-128 nt, bucketed) from its final folder: the stage-1
-    weights are the starting point, and a model with too few positions is refused up front."""
+    """Stage 1 (fixed 64 nt, 1026 positions as the paper's model) then stage 2 at the top of the
+    paper's lengths (900-1024 nt) from its final folder: the stage-1 weights are the starting
+    point, and a model with too few positions is refused up front."""
     from safetensors.torch import load_file
 
-    stage1 = pretrain(tiny(corpus_dir, tmp_path / "s1", min_length=64, max_length=64, max_steps=3), progress=False)
-    stage2 = tiny(corpus_dir, tmp_path / "s2", init_from=str(stage1), min_length=64, max_length=128, max_steps=1,
-                  eval_every=1, save_every=1, learning_rate=1e-12, warmup_steps=1)
+    stage1 = pretrain(tiny(corpus_dir, tmp_path / "s1", max_position_embeddings=1026, min_length=64, max_length=64,
+                           max_steps=3), progress=False)
+    stage2 = tiny(corpus_dir, tmp_path / "s2", init_from=str(stage1), max_position_embeddings=1026, min_length=900,
+                  max_length=1024, max_steps=2, eval_every=1, save_every=1, learning_rate=1e-12, warmup_steps=1)
+    lengths = [WindowDataset(TokenCorpus(corpus_dir), min_length=900, max_length=1024, seed=5).length_of(i)
+               for i in range(4)]
+    assert max(lengths) > 512  # beyond stage 1's positions
     final = pretrain(stage2, progress=False)
     before, after = load_file(stage1 / "model.safetensors"), load_file(final / "model.safetensors")
     for key in before:
-        torch.testing.assert_close(after[key], before[key], atol=1e-6, rtol=0)  # lr 1e-12: one step moves nothing
+        torch.testing.assert_close(after[key], before[key], atol=1e-6, rtol=0)  # lr 1e-12: steps move nothing
+    history = [json.loads(line) for line in (tmp_path / "s2/eval_history.jsonl").read_text().splitlines()]
+    assert len(history) == 2 and all(math.isfinite(h["val_loss"]) for h in history)
     short = pretrain(tiny(corpus_dir, tmp_path / "short", max_position_embeddings=66, min_length=64, max_length=64,
                           max_steps=1), progress=False)
     with pytest.raises(ConfigError, match="position embeddings"):
