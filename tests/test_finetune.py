@@ -217,7 +217,7 @@ def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path):
     from splicebert_plugin.training.finetune import BranchpointConfig, finetune_branchpoints
 
     data = Path(__file__).parent / "data/branchpoints"
-    sequence = "".join(line.strip() for line in open(FASTA) if not line.startswith(">"))
+    sequence = _sequence(FASTA)
     fasta = tmp_path / "three.fa"
     fasta.write_text("".join(f">{name}\n{sequence}\n" for name in ("chr19", "chr20", "chr21")))
     pyfaidx.Faidx(str(fasta)).close()

@@ -30,10 +30,13 @@ def _read_fasta_gz(path: Path) -> tuple[str, str]:
         return header, "".join(line.strip() for line in handle if not line.startswith(">"))
 
 
-def _write_fasta(path: Path, name: str, sequence: str) -> None:
+def write_fasta(path: Path, records: list[tuple[str, str]]) -> None:
+    """``(name, sequence)`` records as a 60-column FASTA with its .fai index."""
     import pyfaidx
 
-    path.write_text(f">{name}\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
+    with open(path, "w") as handle:
+        for name, sequence in records:
+            handle.write(f">{name}\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
     pyfaidx.Faidx(str(path)).close()
 
 
@@ -73,13 +76,13 @@ def prepare_inputs(shared: Path, work: Path) -> list:
             offset = int(piece_rows[0][8]) - 1  # index 0 of the piece = this 0-based position
             if not fasta.exists():
                 _, sequence = _read_fasta_gz(shared / piece)
-                _write_fasta(fasta, "chr" + piece_rows[0][1], sequence)
+                write_fasta(fasta, [("chr" + piece_rows[0][1], sequence)])
             _shift_table(piece_rows, offset, inputs_dir / f"{stem}.genes.tsv")
             inputs.append(CorpusInput(str(fasta), "human", str(inputs_dir / f"{stem}.genes.tsv")))
     globin = inputs_dir / "hg38_chr16_globin.fa"
     if not globin.exists():
         _, sequence = _read_fasta_gz(shared / "hg38_pieces/hg38_chr16_186964-397118.fa")
-        _write_fasta(globin, "chr16", sequence)
+        write_fasta(globin, [("chr16", sequence)])
     inputs.append(CorpusInput(str(globin), "human",
                               str(shared / "hg38_pieces/refseq.hg38.chr16_186964-397118.relative_coords.gtf")))
     for region in sorted((shared / "vertebrate_cgp_regions").glob("*.region.fa.gz")):

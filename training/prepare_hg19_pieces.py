@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "training"))
-from make_demo_model import TABLE_HEADER, _read_fasta_gz, shifted_rows  # noqa: E402
+from make_demo_model import TABLE_HEADER, _read_fasta_gz, shifted_rows, write_fasta  # noqa: E402
 
 
 def _random_demo(folder: Path) -> None:
@@ -45,8 +45,6 @@ def _random_demo(folder: Path) -> None:
 
 
 def main(argv=None) -> int:
-    import pyfaidx
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", default=str(REPO.parent / "shared/data/genome"))
     parser.add_argument("--out", default=str(REPO / "runs/pieces"))
@@ -56,16 +54,15 @@ def main(argv=None) -> int:
     rows = [line.split("\t") for line in
             (shared / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv").read_text().splitlines()[1:]]
     pieces = {}  # contig -> (offset, length)
-    table = [TABLE_HEADER]
-    with open(out / "hg19_pieces.fa", "w") as fasta:
-        for piece in sorted({row[7] for row in rows}):
-            piece_rows = [row for row in rows if row[7] == piece]
-            contig, offset = "chr" + piece_rows[0][1], int(piece_rows[0][8]) - 1
-            _, sequence = _read_fasta_gz(shared / piece)
-            fasta.write(f">{contig}\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
-            pieces[contig] = (offset, len(sequence))
-            table.extend(shifted_rows(piece_rows, offset))
-    pyfaidx.Faidx(str(out / "hg19_pieces.fa")).close()
+    table, records = [TABLE_HEADER], []
+    for piece in sorted({row[7] for row in rows}):
+        piece_rows = [row for row in rows if row[7] == piece]
+        contig, offset = "chr" + piece_rows[0][1], int(piece_rows[0][8]) - 1
+        _, sequence = _read_fasta_gz(shared / piece)
+        records.append((contig, sequence))
+        pieces[contig] = (offset, len(sequence))
+        table.extend(shifted_rows(piece_rows, offset))
+    write_fasta(out / "hg19_pieces.fa", records)
     (out / "genes.tsv").write_text("\n".join(table) + "\n")
     kept = 0
     with gzip.open(shared.parent / "branchpoints/mercer_dataset.hg19.bed.gz", "rt") as bed, \

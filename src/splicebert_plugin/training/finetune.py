@@ -137,6 +137,15 @@ def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
     return [names[i::count] for i in range(count)]
 
 
+def _fold_split(items: list, fold_of: list[int], k: int, folds: int) -> dict[str, list]:
+    """Fold ``k`` tests, fold ``k + 1`` (cyclically) validates, the other folds train."""
+    valid = (k + 1) % folds
+    split = {"test": [], "valid": [], "train": []}
+    for item, fold in zip(items, fold_of):
+        split["test" if fold == k else "valid" if fold == valid else "train"].append(item)
+    return split
+
+
 def _scored(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = labels >= 0
     return labels[keep], probs[keep]
@@ -162,24 +171,20 @@ def _base_model(config, accelerator, output: Path) -> Path:
     return model_dir
 
 
-def _quietly(load, *args, **kwargs):
-    """``load(...)`` without transformers' per-load report (the new head and the unused MLM head,
-    expected every fold: said once in this module's docstring instead)."""
+def _load_for_task(task: _Task, config, model_dir: Path):
+    """The starting encoder with the task's new head (and ``config.dropout`` if set), loaded
+    without transformers' per-load report (the new head and the unused MLM head are expected
+    every fold: said once in this module's docstring instead)."""
     from transformers.utils import logging as hf_logging
 
+    overrides = {} if config.dropout is None else {"hidden_dropout_prob": config.dropout,
+                                                   "attention_probs_dropout_prob": config.dropout}
     previous = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        return load(*args, **kwargs)
+        return task.model_class.from_pretrained(str(model_dir), num_labels=task.num_labels, **overrides)
     finally:
         hf_logging.set_verbosity(previous)
-
-
-def _load_for_task(task: _Task, config, model_dir: Path):
-    """The starting encoder with the task's new head (and ``config.dropout`` if set)."""
-    overrides = {} if config.dropout is None else {"hidden_dropout_prob": config.dropout,
-                                                   "attention_probs_dropout_prob": config.dropout}
-    return _quietly(task.model_class.from_pretrained, str(model_dir), num_labels=task.num_labels, **overrides)
 
 
 def _predict(accelerator, model, loader, to_probability) -> tuple[np.ndarray, np.ndarray]:
@@ -216,12 +221,11 @@ def _fit_fold(accelerator, task: _Task, config, model_dir: Path, train, valid, t
     # stepped with the validation metric, identical in every process (gathered predictions)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=config.plateau_patience)
-    best, best_state, waited, epochs = -np.inf, None, 0, 0
+    best, best_state, waited = -np.inf, None, 0
     bar = tqdm(range(config.max_epochs), desc=f"{task.name} fold {fold}", file=sys.stderr,
                disable=not (progress and accelerator.is_local_main_process))
     model.train()
-    for _ in bar:
-        epochs += 1
+    for epochs, _ in enumerate(bar, start=1):
         for ids, labels in train_loader:
             loss = model(input_ids=ids, labels=labels, output_hidden_states=False).loss
             accelerator.backward(loss)
@@ -278,13 +282,11 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
     folds = chromosome_folds([w.chrom for w in windows], config.folds)
     model_dir = _base_model(config, accelerator, output)
     results, pooled_labels, pooled_scores = {}, [], []
+    fold_of_chrom = {chrom: k for k, chroms in enumerate(folds) for chrom in chroms}
+    fold_of = [fold_of_chrom[w.chrom] for w in windows]
     for k, test_chroms in enumerate(folds[: config.max_folds or None]):
         valid_chroms = folds[(k + 1) % len(folds)]
-        split = {
-            "test": [w for w in windows if w.chrom in test_chroms],
-            "valid": [w for w in windows if w.chrom in valid_chroms],
-            "train": [w for w in windows if w.chrom not in test_chroms + valid_chroms],
-        }
+        split = _fold_split(windows, fold_of, k, len(folds))
         best, epochs, labels, probs = _fit_fold(accelerator, task, config, model_dir,
                                                 *(_branchpoint_tensors(split[s]) for s in ("train", "valid", "test")),
                                                 fold=k, progress=progress)
@@ -360,12 +362,7 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
         fold_of = grouped_folds([e.locus for e in examples], config.folds, seed=config.seed)
         results, pooled_labels, pooled_probs = {}, [], []
         for k in range(config.max_folds or config.folds):
-            valid_fold = (k + 1) % config.folds
-            split = {
-                "test": [e for e, f in zip(examples, fold_of) if f == k],
-                "valid": [e for e, f in zip(examples, fold_of) if f == valid_fold],
-                "train": [e for e, f in zip(examples, fold_of) if f not in (k, valid_fold)],
-            }
+            split = _fold_split(examples, fold_of, k, config.folds)
             best, epochs, labels, probs = _fit_fold(accelerator, replace(task, name=f"{kind}s"), config, model_dir,
                                                     *(_site_tensors(split[s]) for s in ("train", "valid", "test")),
                                                     fold=k, progress=progress)
