@@ -1,35 +1,49 @@
-"""Shared fixtures: checkpoints in the exact original release format, tiny configs."""
+"""Shared fixtures and helpers: checkpoints in the exact original release format (full size and
+tiny), the bundled example's paths, an independent FASTA reader, the CLI error check.
+
+Test modules import helpers from here, never from each other. Tests marked ``slow`` (full-size
+equivalence, several processes, the Kipoi command line) run in the full suite; the default
+fast run is ``python -m pytest -m "not slow"``.
+"""
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
+from importlib import resources
 from pathlib import Path
 
 import pytest
 import torch
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 ORIGINAL = DATA / "splicebert_original"
+EXAMPLE = Path(str(resources.files("splicebert_plugin").joinpath("resources", "example")))
+FASTA = EXAMPLE / "hg19_chr19_1-560000.fa"
+GENES = EXAMPLE / "genes.tsv"
+VCF = EXAMPLE / "variants.vcf"
+GTF = DATA / "hg38_alpha_globin/refseq.hg38.chr16_186964-397118.relative_coords.gtf"
+HG38 = DATA / "hg38_alpha_globin/hg38_chr16_186964-397118.fa"
+BRANCHPOINTS = DATA / "branchpoints"
+
+#: a small model in the released layout (512 positions: the real window length; 2 layers of 32)
+TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64}
+COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
+TOKEN = {"N": 5, "A": 6, "C": 7, "G": 8, "T": 9}
 
 
-def build_original_checkpoint(dst: Path, release: str, *, std: float = 0.2, seed: int = 0) -> Path:
-    """The released metadata files + random weights saved by transformers' own BertForMaskedLM.
+def build_original_checkpoint(dst: Path, release: str, *, std: float = 0.2, seed: int = 0,
+                              shrink: dict | None = None) -> Path:
+    """The released metadata files (byte for byte) + random weights saved by transformers' own
+    BertForMaskedLM, as transformers 4.x saved them (the library's one builder).
 
-    The state dict is saved like transformers 4.x did (``pytorch_model.bin`` with the
-    ``bert.embeddings.position_ids`` buffer and the tied decoder weight/bias present).
-    std 0.2 instead of BERT's 0.02 so that predictions vary (see ALGORITHMS.md testing note).
+    std 0.2 instead of BERT's 0.02 so that predictions vary: at 0.02 every KL-context score is
+    the floor, 100 x ln(1e-6), and a score test would prove nothing.
     """
-    from transformers import BertConfig, BertForMaskedLM
+    from splicebert_plugin.checkpoints import write_random_original_checkpoint
 
-    shutil.copytree(ORIGINAL / release, dst)
-    config = BertConfig.from_pretrained(str(dst))
-    config.initializer_range = std
-    torch.manual_seed(seed)
-    model = BertForMaskedLM(config)
-    state = dict(model.state_dict())
-    state["bert.embeddings.position_ids"] = torch.arange(config.max_position_embeddings)[None]
-    torch.save(state, dst / "pytorch_model.bin")
-    return dst
+    return write_random_original_checkpoint(dst, release, seed=seed, init_std=std, metadata=ORIGINAL / release,
+                                            shrink=shrink)
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +54,21 @@ def original_510(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def original_1024(tmp_path_factory) -> Path:
     return build_original_checkpoint(tmp_path_factory.mktemp("orig") / "SpliceBERT.1024nt", "SpliceBERT.1024nt", seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_510(tmp_path_factory) -> Path:
+    """An original-format checkpoint of the 510-nt layout, tiny: for tests where size does not matter."""
+    return build_original_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny.510nt", "SpliceBERT.510nt",
+                                     shrink=TINY)
+
+
+@pytest.fixture(scope="session", params=["tiny", pytest.param("full", marks=pytest.mark.slow)])
+def checkpoint_510(request, tiny_510, tmp_path_factory) -> Path:
+    """The 510-nt layout, tiny (fast run) and full size (slow run): for equivalence tests."""
+    if request.param == "tiny":
+        return tiny_510
+    return request.getfixturevalue("original_510")
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +98,45 @@ def random_ids(batch: int, nucleotides: int, seed: int = 0) -> torch.Tensor:
     ids = torch.randint(5, 10, (batch, nucleotides + 2), generator=generator)
     ids[:, 0], ids[:, -1] = 2, 3
     return ids
+
+
+# ---- independent helpers (deliberately not the library's code) ----
+
+def read_fasta_text(path) -> str:
+    """The concatenated, upper-cased sequence of a small FASTA file."""
+    return "".join(line.strip() for line in open(path) if not line.startswith(">")).upper()
+
+
+def revcomp(seq: str) -> str:
+    return "".join(COMPLEMENT[c] for c in reversed(seq))
+
+
+def data_lines(path) -> list[str]:
+    """The record lines of a VCF (plain or gzip)."""
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt") as handle:
+        return [line.rstrip("\n") for line in handle if not line.startswith("#")]
+
+
+def cli_error(argv, capsys, status: int = 2) -> str:
+    """Run the CLI in-process; assert the exit status and a one-line error without a traceback."""
+    from splicebert_plugin.cli import main
+
+    capsys.readouterr()
+    assert main([str(a) for a in argv]) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("Loading weights", "WARNING"))]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def load_recipe(name: str):
+    """A recipe of ``training/`` as a module (recipes are scripts, not a package)."""
+    path = REPO / "training" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -15,9 +15,7 @@ import splicebert_plugin
 from splicebert_plugin.checkpoints import CheckpointError, convert_checkpoint, inspect_checkpoint, load_masked_lm
 from splicebert_plugin.hub_export import drifted_files
 
-from .conftest import random_ids
-
-REPO = Path(__file__).resolve().parents[1]
+from .conftest import ORIGINAL, REPO, random_ids
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +57,7 @@ def _fresh_process(script: str, env_extra: dict) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", ["package", "remote_code"])
 def test_both_routes_in_a_fresh_offline_process(converted_510, original_510, tmp_path, route):
     """The converted folder gives BERT's logits with the package imported, and without it."""
@@ -110,13 +109,13 @@ def test_not_a_checkpoint_errors(tmp_path):
 
 
 def test_config_without_weights_says_where_to_get_them(tmp_path):
-    (tmp_path / "config.json").write_text((REPO / "tests/data/splicebert_original/SpliceBERT.510nt/config.json").read_text())
+    (tmp_path / "config.json").write_text((ORIGINAL / "SpliceBERT.510nt/config.json").read_text())
     with pytest.raises(CheckpointError, match="no weights"):
         inspect_checkpoint(tmp_path)
 
 
 def test_weights_of_another_model_are_rejected(tmp_path):
-    (tmp_path / "config.json").write_text((REPO / "tests/data/splicebert_original/SpliceBERT.510nt/config.json").read_text())
+    (tmp_path / "config.json").write_text((ORIGINAL / "SpliceBERT.510nt/config.json").read_text())
     torch.save({"some.other.weight": torch.zeros(3)}, tmp_path / "pytorch_model.bin")
     with pytest.raises(CheckpointError, match="do not fit"):
         load_masked_lm(tmp_path)
@@ -127,19 +126,47 @@ def test_convert_refuses_to_overwrite(converted_510, original_510):
         convert_checkpoint(original_510, converted_510)
 
 
+def test_convert_into_a_file_path_is_refused(tiny_510, tmp_path, capsys):
+    from .conftest import cli_error
+
+    target = tmp_path / "model.bin"
+    target.write_bytes(b"x")
+    assert "is a file" in cli_error(["convert", tiny_510, target], capsys)
+    assert target.read_bytes() == b"x"
+    assert "does not exist" in cli_error(["convert", tiny_510, tmp_path / "no/such/dir/out"], capsys)
+
+
+@pytest.mark.parametrize("damage", ["truncated-bin", "truncated-safetensors", "wrong-shape"])
+def test_damaged_weights_give_one_clear_error(tiny_510, tmp_path, capsys, damage):
+    """Truncated or mismatched weights: CheckpointError from the loader, one line from the CLI."""
+    import shutil
+
+    from .conftest import cli_error
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(tiny_510, folder)
+    if damage == "truncated-bin":
+        data = (folder / "pytorch_model.bin").read_bytes()
+        (folder / "pytorch_model.bin").write_bytes(data[: len(data) // 2])
+    elif damage == "truncated-safetensors":
+        converted = convert_checkpoint(tiny_510, tmp_path / "conv")
+        data = (converted / "model.safetensors").read_bytes()
+        (converted / "model.safetensors").write_bytes(data[: len(data) // 2])
+        folder = converted
+    else:
+        state = torch.load(folder / "pytorch_model.bin", weights_only=True)
+        state["bert.embeddings.word_embeddings.weight"] = torch.zeros(10, 16)
+        torch.save(state, folder / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match="weights"):
+        load_masked_lm(folder)
+    line = cli_error(["fill-mask", "-m", folder, "--sequence", "ACGT", "--positions", "1"], capsys)
+    assert str(folder) in line
+
+
 def test_hub_models_match_a_fresh_export():
+    """hub_models/ is generated from the package: its config, tokenizer files, model code (the
+    package's own modules) and cards equal a fresh export."""
     assert drifted_files(REPO / "hub_models") == []
-
-
-def test_hub_model_code_is_the_package_code():
-    from splicebert_plugin import DEMO_MODEL
-
-    for name in ("configuration_splicebert.py", "modeling_splicebert.py"):
-        source = (REPO / "src/splicebert_plugin" / name).read_text()
-        for folder in ("SpliceBERT.1024nt", "SpliceBERT.510nt", "SpliceBERT-human.510nt"):
-            assert (REPO / "hub_models" / folder / name).read_text() == source
-        # the bundled demo model carries the same code (refresh with checkpoints.write_code_files)
-        assert Path(DEMO_MODEL, name).read_text() == source
 
 
 def test_hub_model_code_imports_only_torch_and_transformers():
@@ -174,18 +201,19 @@ def test_hub_model_folder_plus_weights_loads_by_remote_code(release, tmp_path):
         assert needed in card
 
 
-def test_demo_model_is_a_complete_hub_folder():
+def test_demo_model_loads_through_the_package():
+    """The bundled demo model carries no copy of the model code: it loads through the package."""
     from splicebert_plugin import DEMO_MODEL
 
+    folder = Path(DEMO_MODEL)
+    assert not list(folder.glob("*.py")) and "auto_map" not in json.loads((folder / "config.json").read_text())
     model = AutoModelForMaskedLM.from_pretrained(DEMO_MODEL)
     assert isinstance(model, splicebert_plugin.SpliceBertForMaskedLM)
-    remote = AutoModelForMaskedLM.from_pretrained(DEMO_MODEL, trust_remote_code=True)
-    ids = random_ids(1, 100)
-    with torch.no_grad():
-        assert torch.allclose(model(ids).logits, remote(ids).logits)
-    card = Path(DEMO_MODEL, "README.md").read_text()
+    assert torch.equal(load_masked_lm(DEMO_MODEL).state_dict()["cls.predictions.decoder.weight"],
+                       model.state_dict()["cls.predictions.decoder.weight"])
+    card = (folder / "README.md").read_text()
     assert "not the paper's weights" in card and "k-mer" in card
-    assert Path(DEMO_MODEL, "model.safetensors").stat().st_size < 8 * 2**20
+    assert (folder / "model.safetensors").stat().st_size < 8 * 2**20
 
 
 def test_demo_card_states_the_verdict_from_the_numbers():

@@ -9,19 +9,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from splicebert_plugin.io.annotation import read_transcripts
 from splicebert_plugin.io.genome import Genome
+from splicebert_plugin.training.config import ConfigError
 from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, chromosome_folds,
-                                                 finetune_branchpoints, finetune_splice_sites)
+                                                 finetune_splice_sites)
 from splicebert_plugin.training.metrics import auroc, average_precision, f1_at
 from splicebert_plugin.training.splice_sites import grouped_folds, splice_site_examples
 
-from .test_scoring import FASTA, GENES
+from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe
 
-REPO = Path(__file__).resolve().parents[1]
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
 
@@ -146,48 +146,68 @@ def _prediction_rows(path: Path) -> list[list[str]]:
     return [line.split("\t") for line in path.read_text().splitlines()[1:]]
 
 
-def test_splice_site_finetuning_predicts_every_example_once(tmp_path):
+def test_splice_site_finetuning_predicts_every_example_once(tmp_path, tiny_510):
     out = tmp_path / "ss"
     summary = finetune_splice_sites(SpliceSiteConfig(genome=str(FASTA), annotation=str(GENES), output_dir=str(out),
-                                                     folds=3, max_epochs=1, learning_rate=1e-4), progress=False)
+                                                     folds=3, max_epochs=1, learning_rate=1e-4, model=str(tiny_510)),
+                                    progress=False)
+    assert summary["task"] == "splice_sites" and summary["validation_metric"] == "auroc"
+    assert set(summary["groups"]) == {"donor", "acceptor"}
     for kind in ("donor", "acceptor"):
-        result = summary[kind]
-        assert result["sites"] == result["decoys"] >= 30 and result["loci"] == 7
+        result = summary["groups"][kind]
+        data = result["data"]
+        assert data["sites"] == data["decoys"] >= 30 and data["loci"] == 7
         rows = [row for k in range(3) for row in _prediction_rows(out / f"predictions_{kind}_fold{k}.tsv")]
-        assert len(rows) == result["sites"] + result["decoys"]
+        assert len(rows) == data["sites"] + data["decoys"]
         assert len({(r[2], r[3]) for r in rows}) == len(rows)  # each example in exactly one test fold
         labels = np.array([int(r[5]) for r in rows])
         probs = np.array([float(r[6]) for r in rows])
+        baseline = np.array([float(r[7]) for r in rows])
         assert ((probs > 0) & (probs < 1)).all()
-        assert all(0 <= f["baseline_test_auroc"] <= 1 for f in result["folds"].values())
-        assert result["pooled_test_auroc"] == pytest.approx(auroc(labels, probs), abs=1e-5)
-        assert result["pooled_test_f1"] == pytest.approx(f1_at(labels, probs), abs=1e-5)
+        # every number of the summary is recomputed from the written predictions
+        assert result["pooled"] == pytest.approx({"test_ap": average_precision(labels, probs),
+                                                  "test_auroc": auroc(labels, probs),
+                                                  "test_f1": f1_at(labels, probs)}, abs=1e-5)
+        assert result["pooled_baseline"] == pytest.approx({"test_ap": average_precision(labels, baseline),
+                                                           "test_auroc": auroc(labels, baseline),
+                                                           "test_f1": f1_at(labels, baseline)}, abs=1e-5)
+        assert result["pooled_baseline"]["test_auroc"] > 0.6, result["pooled_baseline"]  # well above chance (0.5)
         for k, fold in result["folds"].items():
             fold_rows = _prediction_rows(out / f"predictions_{kind}_{k}.tsv")
             assert len(fold_rows) == fold["test"] and fold["epochs"] == 1
+            fold_labels = np.array([int(r[5]) for r in fold_rows])
+            assert fold["test_auroc"] == pytest.approx(auroc(fold_labels, [float(r[6]) for r in fold_rows]), abs=1e-5)
+            assert fold["baseline"]["test_auroc"] == pytest.approx(
+                auroc(fold_labels, [float(r[7]) for r in fold_rows]), abs=1e-5)
             assert len({r[4] for r in fold_rows} & {r[4] for r in rows if r not in fold_rows}) == 0  # loci whole
-    assert json.loads((out / "summary.json").read_text())["donor"]["sites"] == summary["donor"]["sites"]
+        assert result["mean"]["test_auroc"] == pytest.approx(np.mean([f["test_auroc"] for f in result["folds"].values()]))
+    assert json.loads((out / "summary.json").read_text())["groups"]["donor"]["data"] == summary["groups"]["donor"]["data"]
 
 
-def test_finetune_entry_point_errors(tmp_path):
-    script = str(REPO / "training/finetune.py")
-    bad = subprocess.run([sys.executable, script, "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
-                          f"--output_dir={tmp_path}", "--kinds=donor,exon"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "kinds 'donor,exon'" in bad.stderr and "Traceback" not in bad.stderr
-    missing = subprocess.run([sys.executable, script, "branchpoints", f"--genome={FASTA}",
-                              f"--output_dir={tmp_path}"], capture_output=True, text=True)
-    assert missing.returncode == 2 and "bed" in missing.stderr and "Traceback" not in missing.stderr
+def test_finetune_entry_point_errors(tmp_path, capsys, tiny_510):
+    recipe = load_recipe("finetune")
+
+    def error(*argv):
+        assert recipe.main([str(a) for a in argv]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        return err
+
+    common = ("splice_sites", f"--genome={FASTA}", f"--annotation={GENES}", f"--output_dir={tmp_path}",
+              f"--model={tiny_510}")
+    assert "kinds 'donor,exon'" in error(*common, "--kinds=donor,exon")
+    assert "bed" in error("branchpoints", f"--genome={FASTA}", f"--output_dir={tmp_path}")
     for override, message in (("--folds=2", "folds >= 3"), ("--width=401", "even number"),
                               ("--batch_size=0", "batch_size"), ("--decoys_per_site=0", "decoys_per_site"),
                               ("--mixed_precision=fp8", "mixed_precision"),
                               (f"--genome={tmp_path}/missing.fa", "missing.fa"),
-                              ("--model=/no/such/model", "/no/such/model")):
-        bad = subprocess.run([sys.executable, script, "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
-                              f"--output_dir={tmp_path}", override], capture_output=True, text=True)
-        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, override
+                              ("--model=/no/such/model", "/no/such/model"),
+                              ("--learning_rat=1", "unknown config key")):
+        assert message in error(*common, override), override
 
 
-def test_splice_site_finetuning_under_two_processes(tmp_path):
+@pytest.mark.slow
+def test_splice_site_finetuning_under_two_processes(tmp_path, tiny_510):
     """torchrun with 2 CPU processes: world size 2, and the gathered test predictions hold every
     test example once (no padding duplicates), the same examples as a 1-process run."""
     out = tmp_path / "ddp"
@@ -196,43 +216,55 @@ def test_splice_site_finetuning_under_two_processes(tmp_path):
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29521",
          str(REPO / "training/finetune.py"), "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
          f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1",
-         "--batch_size=5"],
+         "--batch_size=5", f"--model={tiny_510}"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2
     rows = _prediction_rows(out / "predictions_donor_fold0.tsv")
-    fold = summary["donor"]["folds"]["fold0"]
+    fold = summary["groups"]["donor"]["folds"]["fold0"]
     assert len(rows) == fold["test"] and fold["test"] % 10  # an odd remainder: padding had to be dropped
     with Genome(FASTA) as genome:
         examples = splice_site_examples(genome, read_transcripts(GENES), "donor").examples
     folds = grouped_folds([e.locus for e in examples], 3)
-    assert [(str(e.boundary), e.strand) for e, f in zip(examples, folds) if f == 0] == [(r[2], r[3]) for r in rows]
+    assert [(str(e.boundary), e.strand) for e, f in zip(examples, folds, strict=True) if f == 0] == \
+        [(r[2], r[3]) for r in rows]
 
-def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path):
+
+def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path, tiny_510):
     """Mechanics on real windows: chr19's regions copied onto two more contigs (same sequence)."""
     import pyfaidx
 
-    from splicebert_plugin.training.finetune import BranchpointConfig, finetune_branchpoints
+    from splicebert_plugin.training.finetune import finetune_branchpoints
 
-    data = Path(__file__).parent / "data/branchpoints"
     sequence = _sequence(FASTA)
     fasta = tmp_path / "three.fa"
     fasta.write_text("".join(f">{name}\n{sequence}\n" for name in ("chr19", "chr20", "chr21")))
     pyfaidx.Faidx(str(fasta)).close()
-    rows = (data / "mercer_chr19_1-559000.hg19.bed").read_text().splitlines()
+    rows = (BRANCHPOINTS / "mercer_chr19_1-559000.hg19.bed").read_text().splitlines()
     bed = tmp_path / "bp.bed"
     bed.write_text("\n".join(row.replace("chr19", name, 1) for name in ("chr19", "chr20", "chr21") for row in rows) + "\n")
     summary = finetune_branchpoints(BranchpointConfig(bed=str(bed), genome=str(fasta), output_dir=str(tmp_path / "o"),
-                                                      max_epochs=2, learning_rate=1e-4), progress=False)
-    assert set(summary["folds"]) == {"fold0", "fold1", "fold2"}
-    for fold in summary["folds"].values():
-        assert 0 <= fold["test_ap"] <= 1 and fold["train_windows"] > 0
-    lines = (tmp_path / "o/predictions_fold0.tsv").read_text().splitlines()
-    assert lines[0].split("\t") == ["window", "chrom", "strand", "index", "label", "prob_bp"]
-    assert all(line.split("\t")[1] == "chr19" for line in lines[1:])
-    assert 0 <= summary["pooled_test_ap"] <= 1
+                                                      max_epochs=2, learning_rate=1e-4, model=str(tiny_510)),
+                                    progress=False)
+    assert summary["task"] == "branchpoints" and summary["validation_metric"] == "ap"
+    result = summary["groups"]["branchpoints"]
+    assert set(result["folds"]) == {"fold0", "fold1", "fold2"} and result["pooled_baseline"] is None
+    pooled_labels, pooled_probs = [], []
+    for k, fold in result["folds"].items():
+        lines = (tmp_path / f"o/predictions_branchpoints_{k}.tsv").read_text().splitlines()
+        assert lines[0].split("\t") == ["window", "chrom", "strand", "index", "label", "prob_bp"]
+        table = [line.split("\t") for line in lines[1:]]
+        assert {row[1] for row in table} == set(fold["test_chromosomes"]) and fold["train"] > 0
+        labels, probs = np.array([int(r[4]) for r in table]), np.array([float(r[5]) for r in table])
+        assert set(labels) == {0, 1}  # only labelled positions are written
+        assert fold["test_ap"] == pytest.approx(average_precision(labels, probs), abs=1e-5)
+        pooled_labels.append(labels)
+        pooled_probs.append(probs)
+    assert result["pooled"]["test_ap"] == pytest.approx(
+        average_precision(np.concatenate(pooled_labels), np.concatenate(pooled_probs)), abs=1e-5)
+    assert result["data"]["windows"] == 3 * len([r for r in rows if ",1" in r or r.split("\t")[4].startswith("1")])
 
 
 def test_shipped_finetuning_recipes_load():
@@ -273,5 +305,5 @@ def test_dropout_override_reaches_the_fine_tuned_model():
     assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
     kept = _load_for_task(task, SpliceSiteConfig(genome="g", annotation="a", output_dir="o"), Path(DEMO_MODEL))
     assert kept.config.hidden_dropout_prob == 0.0  # the demo model's own value
-    with pytest.raises(Exception, match="dropout"):
+    with pytest.raises(ConfigError, match="dropout"):
         SpliceSiteConfig(genome="g", annotation="a", output_dir="o", dropout=1.5)

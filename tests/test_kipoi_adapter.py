@@ -8,16 +8,16 @@ import pytest
 from splicebert_plugin.kipoi_adapter import VariantEffectModel, variant_samples
 from splicebert_plugin.score_vcf import score_vcf_frame
 
-from .test_scoring import FASTA, GENES, VCF
+from .conftest import FASTA, GENES, REPO, VCF
 
 
 def collate(samples):
     return {key: np.stack([s["inputs"][key] for s in samples]) for key in samples[0]["inputs"]}
 
 
-def test_adapter_rows_equal_the_score_table(original_510):
+def test_adapter_rows_equal_the_score_table(tiny_510):
     samples = list(variant_samples(str(VCF), str(FASTA), str(GENES)))
-    model = VariantEffectModel(str(original_510))
+    model = VariantEffectModel(str(tiny_510))
     outputs = {}
     for begin in range(0, len(samples), 5):  # batches of 5, as kipoi would
         batch = model.predict_on_batch(collate(samples[begin : begin + 5]))
@@ -25,6 +25,8 @@ def test_adapter_rows_equal_the_score_table(original_510):
             outputs.setdefault(key, []).extend(values.tolist())
     table = score_vcf_frame(model.model, str(VCF), str(FASTA), str(GENES))
     assert len(samples) == len(table) == 13  # every ALT x gene, unscorable records included
+    for key, values in outputs.items():
+        assert len(values) == len(table), key
     for i, row in table.iterrows():
         assert outputs["allele"][i] == row["ALT"] and outputs["gene"][i] == row["GENE"]
         assert outputs["note"][i] == row["NOTE"]
@@ -43,11 +45,40 @@ def test_empty_vcf_gives_no_samples(tmp_path):
 
 
 def test_kipoi_models_match_a_fresh_export():
-    from pathlib import Path
-
     from splicebert_plugin.kipoi_export import drifted_files
 
-    assert drifted_files(Path(__file__).resolve().parents[1] / "kipoi_models") == []
+    assert drifted_files(REPO / "kipoi_models") == []
+
+
+def test_kipoi_examples_are_the_package_example():
+    """The dataloaders' example arguments resolve (from each model folder, as Kipoi does) to the
+    bundled example files: no second copy in kipoi_models/."""
+    import yaml
+
+    from splicebert_plugin.kipoi_export import models
+
+    for folder, *_ in models():
+        model_dir = REPO / "kipoi_models/SpliceBERT" / folder
+        spec = yaml.safe_load((model_dir / "dataloader.yaml").read_text())
+        for arg, expected in (("vcf_file", VCF), ("fasta_file", FASTA), ("annotation_file", GENES)):
+            assert (model_dir / spec["args"][arg]["example"]).resolve() == expected.resolve()
+    assert not list((REPO / "kipoi_models").rglob("*.fa"))
+
+
+def test_kipoi_yaml_fields_come_from_the_field_table():
+    import yaml
+
+    from splicebert_plugin.kipoi_adapter import FIELDS, empty_batch, fields
+
+    spec = yaml.safe_load((REPO / "kipoi_models/SpliceBERT/SpliceBERT.1024nt/dataloader.yaml").read_text())
+    model = yaml.safe_load((REPO / "kipoi_models/SpliceBERT/SpliceBERT.1024nt/model.yaml").read_text())
+    assert list(spec["output_schema"]["inputs"]) == [f.name for f in fields("input")]
+    assert list(spec["output_schema"]["metadata"]) == [f.name for f in fields("metadata")]
+    assert list(model["schema"]["targets"]) == [f.name for f in fields("target")]
+    assert spec["output_schema"]["inputs"]["wt"]["shape"] == "(1026,)"
+    batch = empty_batch(1024)
+    assert list(batch["inputs"]) == [f.name for f in fields("input")] and batch["inputs"]["wt"].shape == (0, 1026)
+    assert {f.name for f in FIELDS} >= {"KL_CONTEXT", "variant_id", "note"}
 
 
 def test_missing_released_weights_say_how_to_get_them(tmp_path):

@@ -17,11 +17,12 @@ import pytest
 from splicebert_plugin import DEMO_MODEL
 from splicebert_plugin.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+from .conftest import FASTA, GENES, REPO, VCF
+
 KIPOI = os.environ.get("SPLICEBERT_KIPOI") or shutil.which("kipoi")
 MODEL = REPO / "kipoi_models/SpliceBERT/demo"
-EXAMPLES = REPO / "kipoi_models/SpliceBERT/example_files"
-pytestmark = pytest.mark.skipif(KIPOI is None, reason="no kipoi environment (set SPLICEBERT_KIPOI)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(KIPOI is None, reason="no kipoi environment (set SPLICEBERT_KIPOI)")]
 
 
 def kipoi(args, home):
@@ -29,9 +30,8 @@ def kipoi(args, home):
     return subprocess.run([KIPOI, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=900)
 
 
-def loader_args(vcf=EXAMPLES / "variants.vcf"):
-    return json.dumps({"vcf_file": str(vcf), "fasta_file": str(EXAMPLES / "hg19_chr19_1-560000.fa"),
-                       "annotation_file": str(EXAMPLES / "genes.tsv")})
+def loader_args(vcf=VCF):
+    return json.dumps({"vcf_file": str(vcf), "fasta_file": str(FASTA), "annotation_file": str(GENES)})
 
 
 def test_kipoi_test_passes_offline(tmp_path):
@@ -52,7 +52,7 @@ def test_kipoi_predict_equals_the_score_table(tmp_path):
     ours = pd.read_csv(tmp_path / "t.tsv", sep="\t", keep_default_na=False, na_values=[""])
     theirs = pd.read_csv(outputs["tsv"], sep="\t", keep_default_na=False, na_values=[""])
     assert len(ours) == len(theirs) == 13
-    for (_, a), (_, b) in zip(ours.iterrows(), theirs.iterrows()):
+    for (_, a), (_, b) in zip(ours.iterrows(), theirs.iterrows(), strict=True):
         assert b["preds/variant_id"] == f"{a['CHROM']}:{a['POS']}:{a['REF']}:{b['preds/variant_id'].split(':')[3]}"
         assert (b["preds/allele"], str(b["preds/gene"]) if b["preds/gene"] == b["preds/gene"] else "") == \
             (a["ALT"], a["GENE"] if a["GENE"] == a["GENE"] else "")

@@ -2,13 +2,12 @@
 
 import gzip
 import shutil
-from pathlib import Path
 
 import pytest
 
 from splicebert_plugin.cli import main
 
-from .test_scoring import EXAMPLE, FASTA, GENES, VCF
+from .conftest import EXAMPLE, FASTA, GENES, VCF, cli_error, data_lines
 
 EXPECTED_REASONS = {
     "intergenic": "SpliceBERT_REASON=NO_OVERLAPPING_GENE",
@@ -18,19 +17,22 @@ EXPECTED_REASONS = {
 }
 
 
-def data_lines(path):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt") as handle:
-        return [line.rstrip("\n") for line in handle if not line.startswith("#")]
+def _digests(folder):
+    import hashlib
+
+    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
-def example_run(original_510, tmp_path_factory):
+def example_run(tiny_510, tmp_path_factory):
     out = tmp_path_factory.mktemp("score")
-    argv = ["score", "--example", "-m", str(original_510), "-O", str(out / "out.vcf.gz"),
+    before = _digests(EXAMPLE)
+    argv = ["score", "--example", "-m", str(tiny_510), "-O", str(out / "out.vcf.gz"),
             "--table", str(out / "out.tsv"), "--scores", "KL_CONTEXT,MAX_KL,SPLICE_SITE_KL,DELTA_P", "-q"]
     assert main(argv) == 0
     assert main(argv[:4] + ["-O", str(out / "out.vcf"), "--table", str(out / "out.parquet"), "-q"]) == 0
+    out.joinpath("inputs_before.txt").write_text(repr(before))
     return out
 
 
@@ -38,8 +40,8 @@ def test_every_record_in_order_and_unchanged_but_info(example_run):
     original = data_lines(VCF)
     for output in ("out.vcf.gz", "out.vcf"):
         written = data_lines(example_run / output)
-        assert len(written) == len(original)
-        for before, after in zip(original, written):
+        assert len(written) == len(original) == 12
+        for before, after in zip(original, written, strict=True):
             b, a = before.split("\t"), after.split("\t")
             assert a[:7] == b[:7] and a[8:] == b[8:]
             assert a[7].startswith(b[7] + ";SpliceBERT")  # the input INFO is kept, ours appended
@@ -91,61 +93,54 @@ def test_default_model_is_the_bundled_demo_model(tmp_path):
     assert len(set(kl)) == len(kl) and max(kl) > -1381.5  # real, varied scores above the floor
 
 
-def _error(argv, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err
-
-
-def test_corrupted_vcf_line_names_file_and_line(tmp_path, original_510, capsys):
+def test_corrupted_vcf_line_names_file_and_line(tmp_path, tiny_510, capsys):
     bad = tmp_path / "bad.vcf"
     lines = VCF.read_text().splitlines()
     lines[-3] = lines[-3].replace("\t", " ")
     bad.write_text("\n".join(lines) + "\n")
-    err = _error(["score", "-I", str(bad), "-R", str(FASTA), "-A", str(GENES), "-m", str(original_510),
+    err = cli_error(["score", "-I", str(bad), "-R", str(FASTA), "-A", str(GENES), "-m", str(tiny_510),
                   "-O", str(tmp_path / "o.vcf"), "-q"], capsys)
     assert "bad.vcf line" in err and "tab-separated" in err
 
 
-def test_missing_fasta_index_names_the_fix(tmp_path, original_510, capsys):
+def test_missing_fasta_index_names_the_fix(tmp_path, tiny_510, capsys):
     shutil.copy(FASTA, tmp_path / "g.fa")
-    err = _error(["score", "--example", "-R", str(tmp_path / "g.fa"), "-m", str(original_510), "-q",
+    err = cli_error(["score", "--example", "-R", str(tmp_path / "g.fa"), "-m", str(tiny_510), "-q",
                   "-O", str(tmp_path / "o.vcf")], capsys)
     assert "g.fa.fai" in err and "samtools faidx" in err
     assert not (tmp_path / "g.fa.fai").exists()  # inputs are never modified
 
 
-def test_plain_gzip_fasta_is_explained(tmp_path, original_510, capsys):
+def test_plain_gzip_fasta_is_explained(tmp_path, tiny_510, capsys):
     with open(FASTA, "rb") as src, gzip.open(tmp_path / "g.fa.gz", "wb") as dst:
         dst.write(src.read())
     shutil.copy(str(FASTA) + ".fai", tmp_path / "g.fa.gz.fai")
-    err = _error(["score", "--example", "-R", str(tmp_path / "g.fa.gz"), "-m", str(original_510), "-q",
+    err = cli_error(["score", "--example", "-R", str(tmp_path / "g.fa.gz"), "-m", str(tiny_510), "-q",
                   "-O", str(tmp_path / "o.vcf")], capsys)
     assert "bgzip" in err
 
 
 @pytest.mark.parametrize("flag", ["-I", "-R", "-A", "-m"])
-def test_wrong_paths(flag, tmp_path, original_510, capsys):
-    argv = ["score", "--example", "-m", str(original_510), "-O", str(tmp_path / "o.vcf"), "-q", flag, "/no/such/file"]
-    err = _error(argv, capsys)
+def test_wrong_paths(flag, tmp_path, tiny_510, capsys):
+    argv = ["score", "--example", "-m", str(tiny_510), "-O", str(tmp_path / "o.vcf"), "-q", flag, "/no/such/file"]
+    err = cli_error(argv, capsys)
     assert "/no/such/file" in err
 
 
-def test_contig_mismatch_lists_both_sides(tmp_path, original_510, capsys):
+def test_contig_mismatch_lists_both_sides(tmp_path, tiny_510, capsys):
     vcf = tmp_path / "mouse.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n##contig=<ID=NC_000067.6>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
                    "NC_000067.6\t100\t.\tA\tG\t.\t.\t.\n")
-    err = _error(["score", "--example", "-I", str(vcf), "-m", str(original_510), "-O", str(tmp_path / "o.vcf"),
+    err = cli_error(["score", "--example", "-I", str(vcf), "-m", str(tiny_510), "-O", str(tmp_path / "o.vcf"),
                   "-q"], capsys)
     assert "NC_000067.6" in err and "chr19" in err
 
 
-def test_empty_vcf_gives_a_well_formed_empty_output(tmp_path, original_510):
+def test_empty_vcf_gives_a_well_formed_empty_output(tmp_path, tiny_510):
     vcf = tmp_path / "empty.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
     out = tmp_path / "o.vcf"
-    assert main(["score", "--example", "-I", str(vcf), "-m", str(original_510), "-O", str(out), "-q",
+    assert main(["score", "--example", "-I", str(vcf), "-m", str(tiny_510), "-O", str(out), "-q",
                  "--table", str(tmp_path / "t.tsv")]) == 0
     text = out.read_text()
     assert "##INFO=<ID=SpliceBERT," in text and text.rstrip().splitlines()[-1].startswith("#CHROM")
@@ -153,18 +148,21 @@ def test_empty_vcf_gives_a_well_formed_empty_output(tmp_path, original_510):
 
 
 def test_inputs_are_not_modified(example_run):
-    assert sorted(p.name for p in EXAMPLE.iterdir()) == sorted(
-        ["SOURCES.md", "TRAK1_exon1_donor_510nt.fa", "genes.tsv", "hg19_chr19_1-560000.fa",
-         "hg19_chr19_1-560000.fa.fai", "variants.vcf"])
+    """Contents and modification times of every input (VCF, FASTA, index, genes) are unchanged,
+    and nothing was added next to them."""
+    before = (example_run / "inputs_before.txt").read_text()
+    assert repr(_digests(EXAMPLE)) == before
+    assert "variants.vcf" in before and "hg19_chr19_1-560000.fa.fai" in before
 
 
-def test_two_processes_write_the_same_output_as_one(tmp_path, original_510):
+@pytest.mark.slow
+def test_two_processes_write_the_same_output_as_one(tmp_path, tiny_510):
     """torchrun with 2 CPU processes (what accelerate launch sets up too) splits the chunks."""
     import os
     import subprocess
     import sys
 
-    common = ["score", "--example", "-m", str(original_510), "--chunk-size", "2", "-q"]
+    common = ["score", "--example", "-m", str(tiny_510), "--chunk-size", "2", "-q"]
     assert main(common + ["-O", str(tmp_path / "one.vcf"), "--table", str(tmp_path / "one.tsv")]) == 0
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     result = subprocess.run(
@@ -180,7 +178,7 @@ def test_two_processes_write_the_same_output_as_one(tmp_path, original_510):
     assert not list(tmp_path.glob("*.part*"))
 
 
-def test_bcf_and_stdin_inputs_give_the_same_scores(tmp_path, original_510, example_run, monkeypatch, capsys):
+def test_bcf_and_stdin_inputs_give_the_same_scores(tmp_path, tiny_510, example_run, monkeypatch, capsys):
     import io
     import sys
 
@@ -191,7 +189,7 @@ def test_bcf_and_stdin_inputs_give_the_same_scores(tmp_path, original_510, examp
         writer.write_record(variant)
     writer.close()
     source.close()
-    assert main(["score", "--example", "-I", str(tmp_path / "in.bcf"), "-m", str(original_510), "-q",
+    assert main(["score", "--example", "-I", str(tmp_path / "in.bcf"), "-m", str(tiny_510), "-q",
                  "-O", str(tmp_path / "bcf.vcf")]) == 0
 
     def ours(path):
@@ -201,15 +199,15 @@ def test_bcf_and_stdin_inputs_give_the_same_scores(tmp_path, original_510, examp
     assert ours(tmp_path / "bcf.vcf") == expected
     monkeypatch.setattr(sys, "stdin", io.StringIO(VCF.read_text()))
     capsys.readouterr()
-    assert main(["score", "--example", "-m", str(original_510), "-q", "-I", "-"]) == 0
+    assert main(["score", "--example", "-m", str(tiny_510), "-q", "-I", "-"]) == 0
     printed = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith("#")]
     assert [line.split("\t")[7].split(";")[-1] for line in printed] == expected
 
 
-def test_unknown_score_name_and_window_too_small(tmp_path, original_510, capsys):
-    err = _error(["score", "--example", "-m", str(original_510), "--scores", "KL_CONTEXT,SPLICEAI", "-q",
+def test_unknown_score_name_and_window_too_small(tmp_path, tiny_510, capsys):
+    err = cli_error(["score", "--example", "-m", str(tiny_510), "--scores", "KL_CONTEXT,SPLICEAI", "-q",
                   "-O", str(tmp_path / "o.vcf")], capsys)
     assert "SPLICEAI" in err
-    err = _error(["score", "--example", "-m", str(original_510), "--window", "150", "-q",
+    err = cli_error(["score", "--example", "-m", str(tiny_510), "--window", "150", "-q",
                   "-O", str(tmp_path / "o.vcf")], capsys)
     assert "context" in err

@@ -1,8 +1,6 @@
-"""The scorer against an independent, straightforward implementation of ALGORITHMS.md section 2."""
+"""The scorer against an independent, straightforward implementation of docs/scoring.md (section 2)."""
 
 import math
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,22 +13,9 @@ from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.io.vcf import VcfReader
 from splicebert_plugin.scoring import ScoringOptions, VariantScorer
 
-EXAMPLE = Path(str(resources.files("splicebert_plugin").joinpath("resources", "example")))
-FASTA = EXAMPLE / "hg19_chr19_1-560000.fa"
-GENES = EXAMPLE / "genes.tsv"
-VCF = EXAMPLE / "variants.vcf"
-COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
-TOKEN = {"N": 5, "A": 6, "C": 7, "G": 8, "T": 9}
-
+from .conftest import COMPLEMENT, EXAMPLE, FASTA, GENES, TOKEN, VCF, read_fasta_text, revcomp
 
 # ---- the independent implementation: plain Python loops over transformers' BertForMaskedLM ----
-
-def read_fasta_text(path):
-    return "".join(line.strip() for line in open(path) if not line.startswith(">")).upper()
-
-
-def revcomp(seq):
-    return "".join(COMPLEMENT[c] for c in reversed(seq))
 
 
 def probabilities(bert, seq):
@@ -41,7 +26,7 @@ def probabilities(bert, seq):
 
 
 def reference_scores(bert, genome, pos1, ref, alt, strand, window_start, width=510):
-    """KL-context and max KL of an SNV, following ALGORITHMS.md literally."""
+    """KL-context and max KL of an SNV, following docs/scoring.md literally."""
     p0 = pos1 - 1
     wt = genome[window_start : window_start + width]
     mt = wt[: p0 - window_start] + alt + wt[p0 - window_start + 1 :]
@@ -60,8 +45,8 @@ def reference_scores(bert, genome, pos1, ref, alt, strand, window_start, width=5
 
 
 @pytest.fixture(scope="module")
-def scorer_inputs(original_510):
-    model = load_masked_lm(original_510).eval()
+def scorer_inputs(checkpoint_510):
+    model = load_masked_lm(checkpoint_510).eval()
     genome = Genome(FASTA)
     genes = read_annotation(GENES)
     records = list(VcfReader(str(VCF)))
@@ -86,8 +71,8 @@ def snv_entries(results):
 
 
 @pytest.mark.parametrize("mode", ["variant", "exon"])
-def test_scores_equal_an_independent_implementation(scorer_inputs, original_510, mode):
-    bert = BertForMaskedLM.from_pretrained(str(original_510)).eval()
+def test_scores_equal_an_independent_implementation(scorer_inputs, checkpoint_510, mode):
+    bert = BertForMaskedLM.from_pretrained(str(checkpoint_510)).eval()
     genome = read_fasta_text(FASTA)
     results = run(scorer_inputs, mode=mode, batch_size=4)
     compared = 0
@@ -125,15 +110,16 @@ def test_window_placement_in_both_modes(scorer_inputs):
 def test_batch_size_does_not_change_scores(scorer_inputs):
     one = run(scorer_inputs, batch_size=1, scores=("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL", "DELTA_P"))
     many = run(scorer_inputs, batch_size=16, scores=("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL", "DELTA_P"))
-    for a, b in zip(one, many):
+    assert len(one) == len(many) == 12
+    for a, b in zip(one, many, strict=True):
         assert a.reason == b.reason
-        for x, y in zip(a.alleles, b.alleles):
+        for x, y in zip(a.alleles, b.alleles, strict=True):
             for name, value in x.scores.items():
                 assert value == pytest.approx(y.scores[name], abs=1e-6, nan_ok=True)
 
 
-def test_delta_p_equals_a_masked_forward_pass(scorer_inputs, original_510):
-    bert = BertForMaskedLM.from_pretrained(str(original_510)).eval()
+def test_delta_p_equals_a_masked_forward_pass(scorer_inputs, checkpoint_510):
+    bert = BertForMaskedLM.from_pretrained(str(checkpoint_510)).eval()
     genome = read_fasta_text(FASTA)
     results = run(scorer_inputs, scores=("DELTA_P",))
     checked = 0
@@ -185,7 +171,8 @@ def test_minus_strand_equals_plus_strand_of_the_reverse_complement(tmp_path, sco
     with Genome(fasta) as pair_genome:
         scorer = VariantScorer(model, pair_genome, read_annotation(table), ScoringOptions())
         results = list(scorer.score(VcfReader(str(vcf))))
-    for fwd, rev in zip(results[0::2], results[1::2]):
+    assert len(results) == 2 * len(positions) + 2
+    for fwd, rev in zip(results[0::2], results[1::2], strict=True):
         assert fwd.reason is None and rev.reason is None
         a, b = fwd.alleles[0], rev.alleles[0]
         assert (a.strand, b.strand) == ("+", "-")
@@ -193,12 +180,12 @@ def test_minus_strand_equals_plus_strand_of_the_reverse_complement(tmp_path, sco
             assert a.scores[name] == pytest.approx(b.scores[name], abs=1e-6, nan_ok=True)
 
 
-def test_python_api_table_and_vcf_frames_agree(original_510):
+def test_python_api_table_and_vcf_frames_agree(tiny_510):
     import pandas as pd
 
     from splicebert_plugin.score_vcf import score_variants, score_vcf_frame
 
-    model = load_masked_lm(original_510).eval()
+    model = load_masked_lm(tiny_510).eval()
     from_vcf = score_vcf_frame(model, str(VCF), str(FASTA), str(GENES))
     table = pd.DataFrame({"CHROM": ["19", "chr19", "19"], "POS": [496552, 537050, 537100],
                           "REF": ["G", "C", "A"], "ALT": ["A", "A,G", "G"], "ID": ["a", "b", "c"]})
@@ -212,11 +199,11 @@ def test_python_api_table_and_vcf_frames_agree(original_510):
         score_variants(model, pd.DataFrame({"CHROM": ["19"]}), str(FASTA), str(GENES))
 
 
-def test_ism_equals_single_pair_scores(original_510):
+def test_ism_equals_single_pair_scores(tiny_510):
     from splicebert_plugin.ism import in_silico_mutagenesis, tile_region
     from splicebert_plugin.scoring import score_sequences
 
-    model = load_masked_lm(original_510).eval()
+    model = load_masked_lm(tiny_510).eval()
     donor = (EXAMPLE / "TRAK1_exon1_donor_510nt.fa").read_text().splitlines()[1:]
     sequence = "".join(donor)
     result = in_silico_mutagenesis(model, sequence, 250, 260)
@@ -242,11 +229,11 @@ def test_ism_equals_single_pair_scores(original_510):
         tile_region(600, 50, 100, 510, 100)
 
 
-def test_ism_command_writes_table_summary_and_heatmap(tmp_path, original_510):
+def test_ism_command_writes_table_summary_and_heatmap(tmp_path, tiny_510):
     from splicebert_plugin.cli import main
 
     out = tmp_path / "ism.tsv"
-    argv = ["ism", "-m", str(original_510), "-R", str(FASTA), "--region", "chr19:496540-496560", "--strand", "+",
+    argv = ["ism", "-m", str(tiny_510), "-R", str(FASTA), "--region", "chr19:496540-496560", "--strand", "+",
             "-O", str(out), "--summary", str(tmp_path / "s.tsv"), "--plot", str(tmp_path / "h.png")]
     assert main(argv) == 0
     rows = out.read_text().splitlines()

@@ -5,7 +5,6 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,10 +20,7 @@ from splicebert_plugin.training.masking import mask_tokens
 from splicebert_plugin.training.pretrain import PlateauHalving, PretrainConfig, pretrain
 from splicebert_plugin.windows import reverse_complement
 
-from .test_annotation import GTF, HG38
-from .test_scoring import EXAMPLE, FASTA, GENES
-
-REPO = Path(__file__).resolve().parents[1]
+from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO
 
 
 def test_merge_spans():
@@ -227,15 +223,52 @@ def test_stage_two_continues_from_stage_one(corpus_dir, tmp_path):
         pretrain(tiny(corpus_dir, tmp_path / "s3", init_from=str(short), max_length=128), progress=False)
 
 
+RECORDING_SCRIPT = """
+import hashlib, sys
+import torch
+from splicebert_plugin.training.config import load_config
+from splicebert_plugin.training.pretrain import Callback, PretrainConfig, pretrain
+
+
+def checksum(tensor):
+    return hashlib.sha256(tensor.detach().cpu().numpy().tobytes()).hexdigest()[:16]
+
+
+class Record(Callback):
+    # what each process saw, and its weights at the end (a test's instrument, outside the loop)
+    def __init__(self, output_dir):
+        self.output_dir = output_dir
+
+    def _write(self, accelerator, line):
+        with open(f"{self.output_dir}/record_rank{accelerator.process_index}.txt", "a") as handle:
+            handle.write(line + "\\n")
+
+    def on_batch(self, step, batch, accelerator):
+        self._write(accelerator, f"batch {step} {checksum(batch['input_ids'])}")
+
+    def on_train_end(self, model, accelerator):
+        weights = torch.cat([p.detach().float().flatten().cpu() for p in model.parameters()])
+        self._write(accelerator, f"weights {checksum(weights)} world {accelerator.num_processes}")
+
+
+config = load_config(PretrainConfig, None, sys.argv[1:])
+pretrain(config, progress=False, callbacks=[Record(config.output_dir)])
+"""
+
+
+@pytest.mark.slow
 def test_two_process_data_parallel_training(corpus_dir, tmp_path):
-    """A real 2-process DDP job on CPU (torchrun; accelerate launch --cpu would start one)."""
+    """A real 2-process DDP job on CPU (torchrun; accelerate launch --cpu would start one), observed
+    through a callback: different data on each rank, identical weights at the end."""
     out = tmp_path / "ddp"
+    script = tmp_path / "recorded_pretrain.py"
+    script.write_text(RECORDING_SCRIPT)
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    args = [f"--{k}={v}" for k, v in vars(tiny(corpus_dir, out, max_steps=4, record_batches=True)).items()
+    args = [f"--{k}={v}" for k, v in vars(tiny(corpus_dir, out, max_steps=4)).items()
             if v is not None and k != "adam_betas"]
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
-         str(REPO / "training/pretrain.py"), *args],
+         str(script), *args],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -245,6 +278,30 @@ def test_two_process_data_parallel_training(corpus_dir, tmp_path):
     weights = [next(line for line in rec if line.startswith("weights")).split() for rec in records]
     assert weights[0][1] == weights[1][1]  # identical weights at the end
     assert weights[0][3] == weights[1][3] == "2"  # world size 2
+
+
+def test_callbacks_see_every_batch_and_change_nothing(corpus_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    from splicebert_plugin.training.pretrain import Callback
+
+    class Count(Callback):
+        def __init__(self):
+            self.steps, self.ended = [], 0
+
+        def on_batch(self, step, batch, accelerator):
+            self.steps.append(step)
+
+        def on_train_end(self, model, accelerator):
+            self.ended += 1
+
+    counter = Count()
+    watched = pretrain(tiny(corpus_dir, tmp_path / "w", max_steps=3, eval_every=10, save_every=10), progress=False,
+                       callbacks=[counter])
+    plain = pretrain(tiny(corpus_dir, tmp_path / "p", max_steps=3, eval_every=10, save_every=10), progress=False)
+    assert counter.steps == [0, 1, 2] and counter.ended == 1
+    a, b = load_file(watched / "model.safetensors"), load_file(plain / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_kmer_baseline_counts_by_hand():
@@ -266,11 +323,10 @@ def test_kmer_baseline_counts_by_hand():
 def test_branchpoint_windows_match_an_independent_derivation():
     from splicebert_plugin.training.branchpoints import branchpoint_windows
 
-    data = Path(__file__).parent / "data/branchpoints"
-    rows = [line.split("\t") for line in (data / "expected_windows_chr19.tsv").read_text().splitlines()[1:]]
+    rows = [line.split("\t") for line in (BRANCHPOINTS / "expected_windows_chr19.tsv").read_text().splitlines()[1:]]
     expected = {(int(r[1]), int(r[2])): (r[6], [int(x) for x in r[7].split(",")]) for r in rows}
     with Genome(FASTA) as genome:
-        windows = list(branchpoint_windows(data / "mercer_chr19_1-559000.hg19.bed", genome))
+        windows = list(branchpoint_windows(BRANCHPOINTS / "mercer_chr19_1-559000.hg19.bed", genome))
     checked = 0
     for window in windows:
         region = np.flatnonzero(window.labels != -100)

@@ -1,7 +1,9 @@
 """Evaluate a model on held-out human sequence against count baselines (the demo model card's numbers).
 
     python training/evaluate_demo.py --model runs/demo/pretrain/final --corpus runs/demo/corpus \
-        --shared ../shared/data/genome --out runs/demo/evaluation.json
+        --data path/to/data --out runs/demo/evaluation.json
+
+``--data`` is the project's data bundle (as for make_demo_model.py).
 
 Held-out set: the genes of the hg19 chr4 and chr5 pieces (never in the demo corpus). Every
 position of every exon +-100 nt (transcript strand) is masked once (10 passes per window, every
@@ -18,25 +20,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "training"))
-from make_demo_model import HOLD_OUT, _read_fasta_gz  # noqa: E402
+from splicebert_plugin.training.genome_pieces import (
+    HOLD_OUT,
+    piece_offset,
+    read_piece,
+    table_rows,
+)
 
 WIDTH, CONTEXT, STRIDE = 510, 100, 10
 
 
-def held_out_genes(shared: Path):
-    rows = [l.split("\t") for l in (shared / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv").read_text().splitlines()[1:]]
+def held_out_genes(genome: Path):
+    rows = table_rows(genome / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv")
     for piece in HOLD_OUT:
-        _, sequence = _read_fasta_gz(shared / "hg19_pieces" / piece)
+        _, sequence = read_piece(genome / "hg19_pieces" / piece)
         for row in (r for r in rows if Path(r[7]).name == piece):
-            offset = int(row[8]) - 1
+            offset = piece_offset([row])
             starts = [int(x) - offset for x in row[5].split(",") if x]
             ends = [int(x) - offset for x in row[6].split(",") if x]
             yield row[0], row[2], sequence.upper(), sorted(zip(starts, ends))
@@ -69,7 +73,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
     parser.add_argument("--corpus", required=True)
-    parser.add_argument("--shared", default=str(REPO.parent / "shared/data/genome"))
+    parser.add_argument("--data", required=True, help="the data bundle (with genome/hg19_pieces)")
     parser.add_argument("--out")
     parser.add_argument("--write-card", action="store_true", help="write README.md (the model card) into --model")
     args = parser.parse_args(argv)
@@ -81,7 +85,7 @@ def main(argv=None) -> int:
     model = load_masked_lm(args.model).eval()
 
     records = []  # (true base 0..3, model p4, model full-vocab nll, kmer p4 or None, is_site, dinucleotide kind)
-    for name, strand, genome, exons in held_out_genes(Path(args.shared)):
+    for name, strand, genome, exons in held_out_genes(Path(args.data) / "genome"):
         lo = max(0, exons[0][0] - WIDTH)
         hi = min(len(genome), exons[-1][1] + WIDTH)
         local = [(s - lo, e - lo) for s, e in exons]
@@ -133,7 +137,7 @@ def main(argv=None) -> int:
     dinuc = kind != ""
     acc = lambda probs, mask: float(np.mean(probs[mask].argmax(1) == true[mask]))
     result = {
-        "positions": int(len(records)),
+        "positions": len(records),
         "positions_with_kmer_context": int(have_kmer.sum()),
         "model_masked_ce_acgt": nll(p_model, have_kmer),
         "model_masked_ce_full_vocab": float(np.mean([r[2] for r, k in zip(records, have_kmer) if k])),

@@ -1,4 +1,4 @@
-"""Fine-tuning with cross-validation (ALGORITHMS.md section 4), for `accelerate launch` or python.
+"""Fine-tuning with cross-validation (docs/training.md), for `accelerate launch` or python.
 
 Branchpoints (token classification, chromosome folds, average precision):
 
@@ -28,11 +28,9 @@ TASKS = {"branchpoints": (BranchpointConfig, finetune_branchpoints),
          "splice_sites": (SpliceSiteConfig, finetune_splice_sites)}
 
 
-def _headline(task: str, summary: dict) -> dict:
-    if task == "branchpoints":
-        return {k: v["test_ap"] for k, v in summary["folds"].items()} | {"pooled_test_ap": summary["pooled_test_ap"]}
-    return {kind: {k: v for k, v in result.items() if k.startswith(("mean_", "pooled_"))}
-            for kind, result in summary.items() if kind not in ("config", "world_size")}
+def _headline(summary: dict) -> dict:
+    return {name: {"mean": group["mean"], "pooled": group["pooled"], "pooled_baseline": group["pooled_baseline"]}
+            for name, group in summary["groups"].items()}
 
 
 def main(argv=None) -> int:
@@ -46,7 +44,7 @@ def main(argv=None) -> int:
     except (ConfigError, ValueError, FileNotFoundError) as error:
         print(f"finetune {args.task}: error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(_headline(args.task, summary), indent=2))
+    print(json.dumps(_headline(summary), indent=2))
     return 0
 
 

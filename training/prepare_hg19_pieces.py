@@ -1,6 +1,9 @@
 """The four shared hg19 pieces as one small genome for the fine-tuning examples.
 
-    python training/prepare_hg19_pieces.py --shared ../shared/data/genome --out runs/pieces
+    python training/prepare_hg19_pieces.py --data path/to/data --out runs/pieces
+
+``--data`` is the project's data bundle (not in the repository): ``genome/hg19_pieces`` (the
+slices and their SpliceAI-layout table) and ``branchpoints/mercer_dataset.hg19.bed.gz``.
 
 Writes, in piece coordinates (index 0 of each contig = the piece's first base; contigs chr3,
 chr4, chr5, chr19):
@@ -26,12 +29,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import sys
 from pathlib import Path
 
+from splicebert_plugin.io.fasta import write_fasta
+from splicebert_plugin.training.genome_pieces import TABLE_HEADER, read_piece, shifted_rows, table_rows
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "training"))
-from make_demo_model import TABLE_HEADER, _read_fasta_gz, shifted_rows, write_fasta  # noqa: E402
 
 
 def _random_demo(folder: Path) -> None:
@@ -46,26 +49,25 @@ def _random_demo(folder: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", default=str(REPO.parent / "shared/data/genome"))
+    parser.add_argument("--data", required=True, help="the data bundle (with genome/hg19_pieces, branchpoints/)")
     parser.add_argument("--out", default=str(REPO / "runs/pieces"))
     args = parser.parse_args(argv)
-    shared, out = Path(args.shared), Path(args.out)
+    genome, out = Path(args.data) / "genome", Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = [line.split("\t") for line in
-            (shared / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv").read_text().splitlines()[1:]]
+    rows = table_rows(genome / "hg19_pieces/spliceai_grch37_genes_inside_pieces.tsv")
     pieces = {}  # contig -> (offset, length)
     table, records = [TABLE_HEADER], []
     for piece in sorted({row[7] for row in rows}):
         piece_rows = [row for row in rows if row[7] == piece]
         contig, offset = "chr" + piece_rows[0][1], int(piece_rows[0][8]) - 1
-        _, sequence = _read_fasta_gz(shared / piece)
+        _, sequence = read_piece(genome / piece)
         records.append((contig, sequence))
         pieces[contig] = (offset, len(sequence))
         table.extend(shifted_rows(piece_rows, offset))
     write_fasta(out / "hg19_pieces.fa", records)
     (out / "genes.tsv").write_text("\n".join(table) + "\n")
     kept = 0
-    with gzip.open(shared.parent / "branchpoints/mercer_dataset.hg19.bed.gz", "rt") as bed, \
+    with gzip.open(Path(args.data) / "branchpoints/mercer_dataset.hg19.bed.gz", "rt") as bed, \
             open(out / "mercer.bed", "w") as handle:
         for line in bed:
             fields = line.rstrip("\n").split("\t")

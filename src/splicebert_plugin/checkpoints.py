@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from safetensors import SafetensorError
 
 from . import tokenization
 
@@ -107,7 +110,14 @@ def load_masked_lm(path: str | os.PathLike, **kwargs):
     from .modeling_splicebert import SpliceBertForMaskedLM
 
     info = inspect_checkpoint(path)
-    model, loading = SpliceBertForMaskedLM.from_pretrained(str(info.path), output_loading_info=True, **kwargs)
+    try:
+        model, loading = SpliceBertForMaskedLM.from_pretrained(str(info.path), output_loading_info=True, **kwargs)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError, SafetensorError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"cannot load the weights in {info.weights_file}: {first}. The file is truncated, damaged or not "
+            "SpliceBERT's; download it again (and check its checksum)"
+        ) from None
     tied = set(SpliceBertForMaskedLM._tied_weights_keys)
     missing = [k for k in loading.get("missing_keys", []) if k not in tied]
     unexpected = [k for k in loading.get("unexpected_keys", []) if not k.endswith(("position_ids", "token_type_ids"))]
@@ -159,6 +169,10 @@ def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, overwr
     dst = Path(dst)
     if dst.resolve() == info.path.resolve():
         raise CheckpointError(f"destination {dst} is the source folder; choose a new folder")
+    if dst.exists() and not dst.is_dir():
+        raise CheckpointError(f"destination {dst} is a file, not a folder; choose a new folder name")
+    if not dst.parent.is_dir():
+        raise CheckpointError(f"destination {dst}: its folder {dst.parent} does not exist; create it first")
     if dst.exists() and any(dst.iterdir()) and not overwrite:
         raise CheckpointError(f"destination {dst} exists and is not empty; pass --force to overwrite it")
     model = load_masked_lm(info.path)
@@ -175,26 +189,38 @@ def convert_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, *, overwr
 
 
 def write_random_original_checkpoint(
-    dst: str | os.PathLike, release: str = "SpliceBERT.510nt", *, seed: int = 0, init_std: float = 0.2
+    dst: str | os.PathLike, release: str = "SpliceBERT.510nt", *, seed: int = 0, init_std: float = 0.2,
+    metadata: str | os.PathLike | None = None, shrink: dict | None = None,
 ) -> Path:
     """Write a checkpoint in the original release layout with random weights.
 
-    ``config.json`` is the released one of ``release``; the weights are a transformers
-    ``BertForMaskedLM`` initialised with ``init_std`` (0.2 gives varied predictions; BERT's
-    default 0.02 makes every output nearly uniform) and saved as ``pytorch_model.bin`` with the
-    ``position_ids`` buffer that transformers 4.x stored. For demonstrations and tests only:
-    the predictions mean nothing.
+    The metadata files are the release's own: ``config.json`` (bundled) and ``vocab.txt``, or
+    every file of the ``metadata`` folder (e.g. the five released metadata files) copied byte for
+    byte. The weights are a transformers ``BertForMaskedLM`` initialised with ``init_std`` (0.2
+    gives varied predictions; BERT's default 0.02 makes every output nearly uniform) and saved as
+    ``pytorch_model.bin`` the way transformers 4.x did, with the ``position_ids`` buffer and the
+    tied decoder weight present. ``shrink`` overrides values of the release's config (e.g.
+    ``{"hidden_size": 32, "num_hidden_layers": 2}``: a small model in the same layout, for fast
+    tests). For demonstrations and tests only: the predictions mean nothing.
     """
     import torch
-    from importlib import resources
-
     from transformers import BertConfig, BertForMaskedLM
+
+    from .releases import original_config_text
 
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
-    text = resources.files(__package__).joinpath("resources", "release_configs", f"{release}.json").read_text()
-    (dst / "config.json").write_text(text)
-    (dst / "vocab.txt").write_text("\n".join(tokenization.VOCAB) + "\n")
+    if metadata is not None:
+        for item in Path(metadata).iterdir():
+            if item.is_file():
+                shutil.copyfile(item, dst / item.name)
+    else:
+        (dst / "config.json").write_text(original_config_text(release))
+        (dst / "vocab.txt").write_text("\n".join(tokenization.VOCAB) + "\n")
+    if shrink:
+        values = json.loads((dst / "config.json").read_text())
+        values.update(shrink)
+        (dst / "config.json").write_text(json.dumps(values, indent=2) + "\n")
     config = BertConfig.from_pretrained(str(dst))
     config.initializer_range = init_std
     torch.manual_seed(seed)

@@ -1,9 +1,16 @@
-"""The ``splicebert`` command line: thin subcommands over library functions."""
+"""The ``splicebert`` command line: thin subcommands over library functions.
+
+Exit status: 0 success; 2 a problem with the input or the environment, printed as one line
+(``-v`` adds the traceback); 1 an unexpected error (a bug: please report it with ``-v``); 141
+when the reader of standard output goes away (``| head``), quietly, as other Unix tools do.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -51,24 +58,18 @@ def _cmd_export_kipoi_models(args) -> int:
 
 
 def _read_sequence(args) -> tuple[str, str]:
-    if args.sequence is not None:
-        return "sequence", args.sequence
-    from importlib import resources
+    """``(title, sequence)`` of --sequence, --fasta or the bundled example."""
+    from .io.fasta import read_one_sequence
+    from .tokenization import encode
 
-    if args.fasta is None:
-        handle = resources.files(__package__).joinpath("resources", "example", "TRAK1_exon1_donor_510nt.fa")
-        text, name = handle.read_text(), "bundled example"
+    if args.sequence is not None:
+        title, sequence = "sequence", args.sequence
+    elif args.fasta is None:
+        title, sequence = read_one_sequence(example_file("TRAK1_exon1_donor_510nt.fa"))
     else:
-        path = Path(args.fasta)
-        if not path.is_file():
-            raise UsageError(f"FASTA file {path} does not exist")
-        text, name = path.read_text(), str(path)
-    lines = text.splitlines()
-    if not lines or not lines[0].startswith(">"):
-        raise UsageError(f"{name} is not FASTA: the first line must start with '>'")
-    header = lines[0][1:].strip()
-    sequence = "".join(line.strip() for line in lines[1:] if not line.startswith(">"))
-    return header, sequence
+        title, sequence = read_one_sequence(args.fasta)
+    encode(sequence)  # checked before any model is loaded
+    return title, sequence
 
 
 def _print_fill_mask(model, header, sequence, positions) -> None:
@@ -77,7 +78,7 @@ def _print_fill_mask(model, header, sequence, positions) -> None:
     probabilities = fill_mask(model, sequence, positions)
     print(f"# {header}")
     print("position\tref\tP(A)\tP(C)\tP(G)\tP(T)\tpredicted")
-    for position, row in zip(positions, probabilities):
+    for position, row in zip(positions, probabilities, strict=True):
         best = "ACGT"[int(row.argmax())]
         values = "\t".join(f"{p:.4f}" for p in row)
         print(f"{position}\t{sequence[position].upper()}\t{values}\t{best}")
@@ -93,11 +94,12 @@ def _parse_positions(text: str | None, length: int) -> list[int]:
 
 
 def _cmd_fill_mask(args) -> int:
-    from .score_vcf import resolve_model
+    from .loading import resolve_model
 
     header, sequence = _read_sequence(args)
-    model, _ = resolve_model(args.model)
-    _print_fill_mask(model, header, sequence, _parse_positions(args.positions, len(sequence)))
+    positions = _parse_positions(args.positions, len(sequence))
+    model, _ = resolve_model(args.model, device=args.device)
+    _print_fill_mask(model, header, sequence, positions)
     return 0
 
 
@@ -126,103 +128,68 @@ def _cmd_example(args) -> int:
     return 0
 
 
-def _example_file(name: str) -> str:
+def example_file(name: str) -> str:
+    """Path of a file of the bundled example (hg19 chr19 slice, genes, variants)."""
     from importlib import resources
 
     return str(resources.files(__package__).joinpath("resources", "example", name))
 
 
 def _cmd_score(args) -> int:
-    from .score_vcf import resolve_model, score_vcf
+    from .loading import DEMO_LABEL, resolve_model
+    from .score_vcf import VcfScoringJob
     from .scoring import ScoringOptions
 
     if args.example:
-        args.input = args.input if args.input != "-" else _example_file("variants.vcf")
-        args.reference = args.reference or _example_file("hg19_chr19_1-560000.fa")
-        args.annotation = args.annotation or _example_file("genes.tsv")
+        args.input = args.input if args.input != "-" else example_file("variants.vcf")
+        args.reference = args.reference or example_file("hg19_chr19_1-560000.fa")
+        args.annotation = args.annotation or example_file("genes.tsv")
     missing = [flag for flag, value in (("-R", args.reference), ("-A", args.annotation)) if value is None]
     if missing:
         raise UsageError(f"{' and '.join(missing)} required (or --example for the bundled example)")
     scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
     options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
                              chunk_size=args.chunk_size)
-    model, label = resolve_model(args.model, device=args.device)
-    if args.model in (None, "demo"):
-        log.warning("scoring with the bundled demo model (a small model trained for demonstration, not the "
-                    "paper's weights); pass -m with the released SpliceBERT weights for research")
-    summary = score_vcf(
-        model, args.input, args.output, args.reference, args.annotation,
-        options=options, table=args.table, model_label=label, progress=not args.quiet,
-    )
+    # every input and output is checked before the model loads: a bad invocation fails at once
+    with VcfScoringJob(args.input, args.output, args.reference, args.annotation, options=options,
+                       table=args.table, resume=args.resume) as job:
+        model, label = resolve_model(args.model, device=args.device)
+        if label == DEMO_LABEL:
+            log.warning("scoring with the bundled demo model (a small model trained for demonstration, not the "
+                        "paper's weights); pass -m with the released SpliceBERT weights for research")
+        summary = job.run(model, model_label=label, progress=not args.quiet)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())) or "none"
-    print(f"splicebert score: {summary.records} records, {summary.scored_records} scored "
+    resumed = f" after {summary.resumed} resumed" if summary.resumed else ""
+    print(f"splicebert score: {summary.records} records{resumed}, {summary.scored_records} scored "
           f"({summary.entries} allele x gene entries); not scored: {reasons}", file=sys.stderr)
     return 0
 
 
-def _parse_region(text: str) -> tuple[str, int, int]:
-    try:
-        contig, span = text.rsplit(":", 1)
-        start, end = (int(x.replace(",", "")) for x in span.split("-"))
-    except ValueError:
-        raise UsageError(f"--region must look like chr19:308700-308900 (1-based, inclusive), got {text!r}") from None
-    if end < start:
-        raise UsageError(f"--region {text!r} ends before it starts")
-    return contig, start, end
-
-
 def _cmd_ism(args) -> int:
-    import csv
+    from .ism import genome_region, in_silico_mutagenesis, plot_ism, sequence_region, write_ism
+    from .loading import resolve_model
+    from .scoring import ScoringOptions
 
-    from .ism import in_silico_mutagenesis, ism_table_rows, plot_ism
-    from .score_vcf import resolve_model
-    from .windows import orient
-
+    options = ScoringOptions(width=args.window, batch_size=args.batch_size)  # checks --window, --batch-size
+    if args.region is not None and args.reference is None:
+        raise UsageError("--region needs the genome: -R genome.fa")
+    if args.region is not None and (args.region_start is not None or args.region_end is not None):
+        raise UsageError("--region (genome) and --region-start/--region-end (sequence) exclude each other")
+    if args.region is None:
+        title, sequence = _read_sequence(args)
+        target = sequence_region(sequence, title, args.region_start, args.region_end)
     model, _ = resolve_model(args.model, device=args.device)
-    width = args.window or model.config.max_position_embeddings - 2
-    context = 100
-    if args.region:
-        from .io.contigs import ContigMap
+    width = options.width_for(model)
+    if args.region is not None:
         from .io.genome import Genome
 
-        if args.reference is None:
-            raise UsageError("--region needs the genome: -R genome.fa")
-        contig, start1, end1 = _parse_region(args.region)
         with Genome(args.reference) as genome:
-            name = ContigMap(genome.contigs, f"genome {args.reference}").get(contig)
-            if name is None:
-                raise UsageError(f"contig {contig!r} is not in {args.reference} (its contigs: {genome.contigs[:8]})")
-            length = end1 - start1 + 1
-            pad = max(context, (width - length + 1) // 2 + 1)
-            sequence, _ = genome.fetch(name, start1 - 1 - pad, end1 + pad)
-        sequence = orient(sequence, args.strand)
-        region = (pad, pad + length)
-        # genomic 1-based position of each region index, in transcript order
-        positions = list(range(start1, end1 + 1)) if args.strand == "+" else list(range(end1, start1 - 1, -1))
-        title = f"{contig}:{start1}-{end1} ({args.strand})"
-    else:
-        header, sequence = _read_sequence(args)
-        if args.region_start is None:
-            mid = len(sequence) // 2
-            region = (mid - 20, mid + 20)
-        else:
-            region = (args.region_start, args.region_end)
-        positions = list(range(*region))
-        title = header
-    result = in_silico_mutagenesis(model, sequence, *region, width=width, context=context,
-                                   batch_size=args.batch_size)
-    with open(args.output, "w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(["POSITION", "REF", "ALT", "KL_CONTEXT", "MAX_KL"])
-        for index, ref, alt, kl_context, max_kl in ism_table_rows(result):
-            writer.writerow([positions[index], ref, alt, f"{kl_context:.6f}", f"{max_kl:.6g}"])
-    if args.summary:
-        with open(args.summary, "w") as handle:
-            handle.write("POSITION\tREF\tMAX_KL_CONTEXT\n")
-            for index, (ref, value) in enumerate(zip(result.reference, result.summary)):
-                handle.write(f"{positions[index]}\t{ref}\t{value:.6f}\n")
+            target = genome_region(genome, args.region, args.strand, width=width, context=options.context)
+    result = in_silico_mutagenesis(model, target.sequence, target.region_start, target.region_end, width=width,
+                                   context=options.context, batch_size=options.batch_size)
+    write_ism(result, target.positions, args.output, args.summary)
     if args.plot:
-        plot_ism(result, args.plot, title=title, offset=0)
+        plot_ism(result, args.plot, title=target.title, offset=0)
     print(f"splicebert ism: {len(result.reference)} positions x 3 alleles -> {args.output}"
           + (f", {args.summary}" if args.summary else "") + (f", {args.plot}" if args.plot else ""), file=sys.stderr)
     return 0
@@ -230,10 +197,12 @@ def _cmd_ism(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .scoring import DEFAULT_SCORES, ScoringOptions
 
+    defaults = ScoringOptions()
     parser = argparse.ArgumentParser(prog="splicebert", description="SpliceBERT for RNA splicing: models and tools.")
     parser.add_argument("--version", action="version", version=f"splicebert-plugin {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (and tracebacks) to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("convert", help="convert a SpliceBERT checkpoint folder to a Hub-ready folder")
@@ -242,43 +211,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite a non-empty destination")
     p.set_defaults(func=_cmd_convert)
 
+    model_help = "SpliceBERT checkpoint folder, Hub id, or 'demo' (default: the bundled demo model)"
     p = sub.add_parser("score", help="zero-shot splicing scores of the variants in a VCF (SpliceAI-style)")
     p.add_argument("-I", "--input", default="-", help="input VCF (.vcf, .vcf.gz, .bcf; default: stdin)")
     p.add_argument("-O", "--output", default="-", help="output VCF (.vcf or bgzipped .vcf.gz; default: stdout)")
     p.add_argument("-R", "--reference", help="genome FASTA with .fai index (plain or bgzip)")
     p.add_argument("-A", "--annotation", help="gene annotation: GTF, GFF3 or a SpliceAI table")
-    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default: the bundled demo model)")
+    p.add_argument("-m", "--model", help=model_help)
     p.add_argument("--table", help="also write one row per ALT x gene to this .tsv[.gz] or .parquet file")
-    p.add_argument("--scores", default="KL_CONTEXT,MAX_KL,SPLICE_SITE_KL",
+    p.add_argument("--scores", default=",".join(DEFAULT_SCORES),
                    help="comma-separated: KL_CONTEXT, MAX_KL, SPLICE_SITE_KL, DELTA_P (one more pass)")
-    p.add_argument("--mode", default="variant", choices=["variant", "exon"],
+    p.add_argument("--mode", default=defaults.mode, choices=["variant", "exon"],
                    help="window centred on the variant (default) or on its nearest exon (paper's Vex-seq/MFASS)")
     p.add_argument("--window", type=int, help="window width in nt (default: the model's length, e.g. 510)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--chunk-size", type=int, default=256,
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--chunk-size", type=int, default=defaults.chunk_size,
                    help="records read and scored together (the unit shared out between processes)")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its .partial output (same command otherwise)")
     p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("ism", help="in-silico mutagenesis of a region: KL-context of every substitution")
-    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default)")
+    p.add_argument("-m", "--model", help=model_help)
     p.add_argument("-R", "--reference", help="genome FASTA (with --region)")
     p.add_argument("--region", help="chr:start-end, 1-based inclusive (with -R)")
     p.add_argument("--strand", default="+", choices=["+", "-"], help="transcript strand of the region")
-    add_sequence_args_ism = p.add_argument_group("or a sequence")
-    add_sequence_args_ism.add_argument("--sequence", help="transcript-oriented sequence")
-    add_sequence_args_ism.add_argument("--fasta", help="FASTA with one transcript-oriented sequence")
-    add_sequence_args_ism.add_argument("--region-start", type=int, help="0-based start in the sequence")
-    add_sequence_args_ism.add_argument("--region-end", type=int, help="0-based end (exclusive)")
+    group = p.add_argument_group("or a sequence")
+    group.add_argument("--sequence", help="transcript-oriented sequence")
+    group.add_argument("--fasta", help="FASTA with one transcript-oriented sequence")
+    group.add_argument("--region-start", type=int, help="0-based start in the sequence")
+    group.add_argument("--region-end", type=int, help="0-based end (exclusive)")
     p.add_argument("-O", "--output", required=True, help="table: one row per position x alternative base")
     p.add_argument("--summary", help="table: one row per position (max KL-context over the alleles)")
     p.add_argument("--plot", help="heatmap PNG")
     p.add_argument("--window", type=int, help="window width (default: the model's length)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--device")
-    p.add_argument("--example", action="store_true", help="the bundled TRAK1 donor window, 40 nt around the donor")
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.set_defaults(func=_cmd_ism)
 
     p = sub.add_parser("export-hub-models", help="(re)generate the hub_models/ folders from the package")
@@ -297,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--positions", help="comma-separated 0-based positions to mask (default: the centre two)")
 
     p = sub.add_parser("fill-mask", help="probabilities of A/C/G/T at masked positions of a sequence")
-    p.add_argument("-m", "--model", help="SpliceBERT checkpoint folder, Hub id, or 'demo' (default)")
+    p.add_argument("-m", "--model", help=model_help)
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     add_sequence_args(p)
     p.set_defaults(func=_cmd_fill_mask)
 
@@ -309,16 +281,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does: partial output kept, resumable
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error) or type(error).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
-    from .checkpoints import CheckpointError
-    from .io.vcf import VcfFormatError
-    from .tokenization import InvalidSequenceError
+    from .score_vcf import PartialRun
 
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # transformers' per-load bars; our own progress stays on stderr
+    name = f"splicebert {args.command}"
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         return args.func(args)
-    except (UsageError, CheckpointError, InvalidSequenceError, VcfFormatError, FileNotFoundError, ValueError) as error:
-        print(f"splicebert {args.command}: error: {error}", file=sys.stderr)
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `| head`): stop quietly, as other Unix tools do
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; nothing was written to the output path", file=sys.stderr)
         return 2
+    except PartialRun as error:
+        if isinstance(error.__cause__, BrokenPipeError):
+            _silence_stdout()
+            return 141
+        _report(name, error, args.verbose)
+        return 2
+    except (UsageError, ValueError, OSError, EOFError, ImportError) as error:
+        _report(name, error, args.verbose)
+        return 2
+    except Exception as error:  # a bug: one line, the traceback with -v
+        _report(name, error, args.verbose, bug=True)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _report(name: str, error: BaseException, verbose: bool, bug: bool = False) -> None:
+    if verbose:
+        import traceback
+
+        traceback.print_exception(error)
+    kind = "internal error" if bug else "error"
+    suffix = " (a bug in splicebert-plugin: please report it with the output of -v)" if bug else ""
+    print(f"{name}: {kind}: {_describe(error)}{suffix}", file=sys.stderr)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

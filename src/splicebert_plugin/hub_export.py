@@ -7,24 +7,23 @@ and fails if the committed copies drift (``splicebert export-hub-models --check`
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 from . import checkpoints, model_cards
+from .releases import RELEASED_MODELS, ReleasedModel, original_config
 
 
 def release_config(name: str):
     """Our ``SpliceBertConfig`` for a released model, read from its original ``config.json``."""
     from .configuration_splicebert import SpliceBertConfig
 
-    text = resources.files(__package__).joinpath("resources", "release_configs", f"{name}.json").read_text()
-    original = json.loads(text)
+    original = original_config(name)
     original["model_type"] = SpliceBertConfig.model_type
     original.pop("_name_or_path", None)
     return SpliceBertConfig.from_dict(original)
 
 
-def write_release_folder(release: model_cards.ReleasedModel, folder: Path) -> None:
+def write_release_folder(release: ReleasedModel, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     config = release_config(release.name)
     config.architectures = ["SpliceBertForMaskedLM"]
@@ -44,7 +43,7 @@ def export_hub_models(out: str | Path) -> list[Path]:
     """Write ``out/<name>/`` for every released model; returns the folders written."""
     out = Path(out)
     written = []
-    for release in model_cards.RELEASED_MODELS:
+    for release in RELEASED_MODELS:
         folder = out / release.name
         write_release_folder(release, folder)
         written.append(folder)

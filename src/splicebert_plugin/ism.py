@@ -14,6 +14,7 @@ import numpy as np
 
 from . import variant_effect
 from .scoring import ProbabilityModel
+from .windows import orient
 
 BASES = "ACGT"
 
@@ -76,7 +77,10 @@ def in_silico_mutagenesis(
     ``sequence`` must extend at least ``context`` nt beyond the region on both sides and be at
     least ``width`` nt long (default: the model's length).
     """
-    width = width or model.config.max_position_embeddings - 2
+    limit = model.config.max_position_embeddings - 2
+    width = limit if width is None else width
+    if not 2 * context < width <= limit:
+        raise ValueError(f"window width {width} must exceed 2 x {context} nt of context and fit the model's {limit} nt")
     sequence = sequence.upper()
     if len(sequence) < width:
         raise ValueError(f"sequence of {len(sequence)} nt is shorter than the window width {width}")
@@ -102,12 +106,98 @@ def in_silico_mutagenesis(
     return IsmResult(sequence[region_start:region_end], kl_context, max_kl)
 
 
+@dataclass(frozen=True)
+class IsmInput:
+    """A region to mutate inside the sequence that carries its flanks (transcript orientation).
+
+    ``sequence[region_start:region_end]`` is the region; ``positions[i]`` names region index ``i``
+    in the output (a 1-based genomic position for genome regions, the 0-based sequence index
+    otherwise).
+    """
+
+    sequence: str
+    region_start: int
+    region_end: int
+    positions: tuple[int, ...]
+    title: str
+
+
+def parse_region(text: str) -> tuple[str, int, int]:
+    """``"chr19:308,700-308,900"`` -> ``("chr19", 308700, 308900)`` (1-based, inclusive)."""
+    try:
+        contig, span = text.rsplit(":", 1)
+        start, end = (int(x.replace(",", "")) for x in span.split("-"))
+    except ValueError:
+        raise ValueError(f"--region must look like chr19:308700-308900 (1-based, inclusive), got {text!r}") from None
+    if start < 1 or end < start:
+        raise ValueError(f"--region {text!r}: need 1 <= start <= end")
+    return contig, start, end
+
+
+def genome_region(genome, region: str, strand: str, *, width: int, context: int = variant_effect.CONTEXT) -> IsmInput:
+    """The :class:`IsmInput` of ``region`` (``chr:start-end``, 1-based inclusive) of an opened
+    ``io.genome.Genome``, oriented to ``strand``, with enough flank for every window.
+
+    Raises :class:`ValueError` when the contig is unknown or the flanks run off the contig
+    (the windows there would be padded with N and the scores would mean little).
+    """
+    from .io.contigs import ContigMap
+
+    if strand not in ("+", "-"):
+        raise ValueError(f"strand must be + or -, got {strand!r}")
+    contig, start1, end1 = parse_region(region)
+    name = ContigMap(genome.contigs, f"genome {genome.path.name}").get(contig)
+    if name is None:
+        raise ValueError(f"contig {contig!r} is not in {genome.path} (its contigs: {', '.join(genome.contigs[:8])})")
+    length = end1 - start1 + 1
+    pad = max(context, (width - length + 1) // 2 + 1)
+    lo, hi, contig_length = start1 - 1 - pad, end1 + pad, genome.lengths[name]
+    if lo < 0 or hi > contig_length:
+        raise ValueError(
+            f"region {region} is too close to an end of {name} (length {contig_length:,}): its windows need {pad} nt "
+            f"on each side inside the contig, i.e. a region within {pad + 1:,}-{contig_length - pad:,}"
+        )
+    sequence, _ = genome.fetch(name, lo, hi)
+    positions = range(start1, end1 + 1) if strand == "+" else range(end1, start1 - 1, -1)  # transcript order
+    return IsmInput(orient(sequence, strand), pad, pad + length, tuple(positions), f"{contig}:{start1}-{end1} ({strand})")
+
+
+def sequence_region(sequence: str, title: str, region_start: int | None, region_end: int | None) -> IsmInput:
+    """The :class:`IsmInput` of ``sequence[region_start:region_end]`` (0-based; both None: the
+    40 nt around the centre)."""
+    if (region_start is None) != (region_end is None):
+        raise ValueError("give both --region-start and --region-end (0-based, end exclusive), or neither")
+    if region_start is None:
+        mid = len(sequence) // 2
+        region_start, region_end = mid - 20, mid + 20
+    if not 0 <= region_start < region_end <= len(sequence):
+        raise ValueError(f"region [{region_start}, {region_end}) is not inside the sequence (length {len(sequence)})")
+    return IsmInput(sequence, region_start, region_end, tuple(range(region_start, region_end)), title)
+
+
 def ism_table_rows(result: IsmResult, offset: int = 0):
     """Rows ``(position, ref, alt, KL_CONTEXT, MAX_KL)``; ``position`` = region index + ``offset``."""
     for row, ref in enumerate(result.reference):
         for column, alt in enumerate(BASES):
             if alt != ref:
                 yield offset + row, ref, alt, result.kl_context[row, column], result.max_kl[row, column]
+
+
+def write_ism(result: IsmResult, positions, output: str, summary: str | None = None) -> None:
+    """The substitution table (one row per position x alternative base) and, with ``summary``,
+    the per-position table; ``positions[i]`` names region index ``i``."""
+    import csv
+
+    with open(output, "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["POSITION", "REF", "ALT", "KL_CONTEXT", "MAX_KL"])
+        for index, ref, alt, kl_context, max_kl in ism_table_rows(result):
+            writer.writerow([positions[index], ref, alt, f"{kl_context:.6f}", f"{max_kl:.6g}"])
+    if summary:
+        with open(summary, "w") as handle:
+            handle.write("POSITION\tREF\tMAX_KL_CONTEXT\n")
+            for index, (ref, value) in enumerate(zip(result.reference, result.summary, strict=True)):
+                handle.write(f"{positions[index]}\t{ref}\t{value:.6f}\n")
 
 
 def plot_ism(result: IsmResult, path: str, *, title: str = "", offset: int = 0) -> None:

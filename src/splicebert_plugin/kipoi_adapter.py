@@ -8,13 +8,57 @@ records kept with their reason); the model side runs the same probability and sc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
 from . import scoring, tokenization
+from .planning import PARTIAL_CONTEXT, Pair, Planner
 
-OUTPUTS = ("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL")
+@dataclass(frozen=True)
+class Field:
+    """One named array of the Kipoi interface. ``kind``: ``ids`` (token ids, one row per
+    sample), ``int``, ``float`` or ``str``; ``roles``: where it appears (``input`` of the model
+    = the dataloader's output, ``target`` = the model's prediction, ``metadata``)."""
+
+    name: str
+    kind: str
+    doc: str
+    roles: tuple[str, ...]
+
+
+#: The one table of the Kipoi fields: the adapters below and the YAML of ``kipoi_export`` use it.
+FIELDS: tuple[Field, ...] = (
+    Field("wt", "ids", "WT window token ids ([CLS] + nucleotides + [SEP]), transcript strand", ("input",)),
+    Field("mt", "ids", "MT window token ids", ("input",)),
+    Field("scorable", "int", "1 if the sample can be scored, 0 if not (reason in note)", ("input",)),
+    Field("v", "int", "window index of the variant", ("input",)),
+    Field("ref_len", "int", "replaced reference nucleotides", ("input",)),
+    Field("alt_len", "int", "inserted nucleotides", ("input",)),
+    Field("donor", "int", "window index of the nearest exon's donor dinucleotide (-1 none)", ("input",)),
+    Field("acceptor", "int", "window index of the nearest exon's acceptor dinucleotide (-1 none)", ("input",)),
+    Field("KL_CONTEXT", "float", "KL-context score (nats, log-summed; NaN if not scored)", ("target",)),
+    Field("MAX_KL", "float", "largest per-position KL within +-100 nt", ("target",)),
+    Field("SPLICE_SITE_KL", "float", "donor + acceptor dinucleotide KL of the nearest exon", ("target",)),
+    Field("variant_id", "str", "CHROM:POS:REF:ALT", ("input", "target", "metadata")),
+    Field("allele", "str", "ALT allele", ("input", "target")),
+    Field("gene", "str", "gene symbol", ("input", "target", "metadata")),
+    Field("note", "str", "why not scored, or notes (OFF_CONTIG, PARTIAL_CONTEXT)", ("input", "target")),
+    Field("chrom", "str", "contig", ("metadata",)),
+    Field("pos", "int", "1-based position", ("metadata",)),
+    Field("ref", "str", "REF", ("metadata",)),
+    Field("alt", "str", "ALT allele", ("metadata",)),
+    Field("strand", "str", "gene strand", ("metadata",)),
+)
+
+
+def fields(role: str) -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if role in f.roles)
+
+
+#: the scores the model side computes
+OUTPUTS = tuple(f.name for f in fields("target") if f.kind == "float")
 
 
 def variant_samples(
@@ -36,62 +80,55 @@ def variant_samples(
     from .io.vcf import VcfReader
 
     genes = read_annotation(annotation_file)
-    options = scoring.ScoringOptions(width=width, mode=mode)
-
     with Genome(fasta_file) as genome:
-        planner = scoring.VariantScorer(None, genome, genes, options)
+        planner = Planner(genome, genes, width=width, mode=mode)
         reader = VcfReader(vcf_file)
         if reader.contigs:
             planner.check_vcf_contigs(reader.contigs, f"VCF {vcf_file}")
         empty = np.zeros(width + 2, dtype=np.int64)
         for record in reader:
-            windows: dict = {}
-            result, tasks = planner.plan(record, windows)
-            by_entry = {id(task.result): task for task in tasks}
+            plan = planner.plan(record)
             variant_id = f"{record.chrom}:{record.pos}:{record.ref}:{','.join(record.alts)}"
             meta = {"variant_id": variant_id, "chrom": record.chrom, "pos": record.pos, "ref": record.ref}
-            if result.reason is not None:
+            if plan.reason is not None:
                 for alt in record.alts:
-                    yield _sample(empty, empty, None, {**meta, "alt": alt, "gene": "", "strand": "", "note": result.reason})
+                    yield _sample(empty, empty, None, {**meta, "alt": alt, "gene": "", "strand": "", "note": plan.reason})
                 continue
-            for entry in result.alleles:
-                task = by_entry.get(id(entry))
-                info = {**meta, "alt": entry.allele, "gene": entry.gene, "strand": entry.strand, "note": entry.note}
-                if task is None:
-                    yield _sample(empty, empty, None, info)
+            for item in plan.items:
+                info = {**meta, "alt": item.allele, "gene": item.gene, "strand": item.strand}
+                if isinstance(item, Pair):
+                    yield _sample(tokenization.encode(item.wt), tokenization.encode(item.mt), item,
+                                  {**info, "note": "&".join(item.notes)})
                 else:
-                    wt = tokenization.encode(windows[task.wt_key])
-                    mt = tokenization.encode(task.mt)
-                    yield _sample(wt, mt, task, info)
+                    yield _sample(empty, empty, None, {**info, "note": item.reason})
 
 
 def empty_batch(width: int = 510) -> dict:
     """A batch of zero samples with the right fields (so that writers emit a header, no rows)."""
-    ints = ("scorable", "v", "ref_len", "alt_len", "donor", "acceptor")
-    inputs = {"wt": np.zeros((0, width + 2), dtype=np.int64), "mt": np.zeros((0, width + 2), dtype=np.int64)}
-    inputs.update({name: np.zeros(0, dtype=np.int64) for name in ints})
-    inputs.update({name: np.zeros(0, dtype=str) for name in ("variant_id", "allele", "gene", "note")})
-    metadata = {name: np.zeros(0, dtype=str) for name in ("variant_id", "chrom", "ref", "alt", "gene", "strand")}
-    metadata["pos"] = np.zeros(0, dtype=np.int64)
-    return {"inputs": inputs, "metadata": metadata}
+
+    def empty(field: Field):
+        shape = (0, width + 2) if field.kind == "ids" else (0,)
+        return np.zeros(shape, dtype={"ids": np.int64, "int": np.int64, "float": np.float64, "str": str}[field.kind])
+
+    return {"inputs": {f.name: empty(f) for f in fields("input")},
+            "metadata": {f.name: empty(f) for f in fields("metadata")}}
 
 
-def _sample(wt, mt, task, info: dict) -> dict:
-    inputs = {
+def _sample(wt, mt, pair: Pair | None, info: dict) -> dict:
+    values = {
         "wt": wt,
         "mt": mt,
-        "scorable": np.int64(task is not None),
-        "v": np.int64(task.v if task else 0),
-        "ref_len": np.int64(task.ref_len if task else 0),
-        "alt_len": np.int64(task.alt_len if task else 0),
-        "donor": np.int64(task.donor if task and task.donor is not None else -1),
-        "acceptor": np.int64(task.acceptor if task and task.acceptor is not None else -1),
-        "variant_id": info["variant_id"],
+        "scorable": np.int64(pair is not None),
+        "v": np.int64(pair.v if pair else 0),
+        "ref_len": np.int64(pair.ref_len if pair else 0),
+        "alt_len": np.int64(pair.alt_len if pair else 0),
+        "donor": np.int64(pair.donor if pair and pair.donor is not None else -1),
+        "acceptor": np.int64(pair.acceptor if pair and pair.acceptor is not None else -1),
         "allele": info["alt"],
-        "gene": info["gene"],
-        "note": info["note"],
+        **info,
     }
-    return {"inputs": inputs, "metadata": {k: info[k] for k in ("variant_id", "chrom", "pos", "ref", "alt", "gene", "strand")}}
+    return {"inputs": {f.name: values[f.name] for f in fields("input")},
+            "metadata": {f.name: values[f.name] for f in fields("metadata")}}
 
 
 class VariantEffectModel:
@@ -103,7 +140,7 @@ class VariantEffectModel:
         from pathlib import Path
 
         from .checkpoints import CheckpointError
-        from .score_vcf import resolve_model
+        from .loading import resolve_model
 
         if weights not in (None, "demo") and folder is not None and not Path(weights).is_absolute():
             base = Path(folder)
@@ -120,19 +157,24 @@ class VariantEffectModel:
     def predict_on_batch(self, inputs: dict) -> dict:
         """Named outputs per sample: the scores (NaN if not scorable) and the identifying fields."""
         n = len(inputs["scorable"])
-        out = {name: np.full(n, np.nan) for name in OUTPUTS}
+        out = {f.name: np.full(n, np.nan) for f in fields("target") if f.kind == "float"}
         rows = [i for i in range(n) if int(inputs["scorable"][i])]
+        notes = [str(x) for x in inputs["note"]]
         if rows:
             p_wt = self.runner.nucleotide_probabilities_of_ids(np.asarray(inputs["wt"])[rows])
             p_mt = self.runner.nucleotide_probabilities_of_ids(np.asarray(inputs["mt"])[rows])
             for k, i in enumerate(rows):
                 donor, acceptor = int(inputs["donor"][i]), int(inputs["acceptor"][i])
-                scores, _ = scoring.score_pair(
+                scores, incomplete = scoring.score_pair(
                     p_wt[k], p_mt[k], int(inputs["v"][i]), int(inputs["ref_len"][i]), int(inputs["alt_len"][i]),
                     donor=None if donor < 0 else donor, acceptor=None if acceptor < 0 else acceptor,
                 )
                 for name in OUTPUTS:
                     out[name][i] = scores[name]
-        for name in ("variant_id", "allele", "gene", "note"):
-            out[name] = np.asarray([str(x) for x in inputs[name]])
+                if incomplete:
+                    notes[i] = "&".join(filter(None, (notes[i], PARTIAL_CONTEXT)))
+        for field in fields("target"):
+            if field.kind == "str" and field.name != "note":
+                out[field.name] = np.asarray([str(x) for x in inputs[field.name]])
+        out["note"] = np.asarray(notes)
         return out

@@ -1,26 +1,25 @@
 """Generate ``kipoi_models/`` (Kipoi model packages over :mod:`kipoi_adapter`); a test checks drift.
 
-One model group ``SpliceBERT`` with a model per released variant (weights: a local folder the
-user fills with ``splicebert convert``) and one for the bundled demo model, sharing one set of
-example files. Each folder's Python files are two-line shims with unique module names.
+One model group ``SpliceBERT`` with a model per released checkpoint (weights: a local folder
+the user fills with ``splicebert convert``) and one for the bundled demo model. The YAML schemas
+come from the one field table :data:`kipoi_adapter.FIELDS`; the releases from
+:data:`releases.RELEASED_MODELS`. The dataloaders' example arguments point at the package's own
+example files (``src/splicebert_plugin/resources/example``: no second copy), relative to each
+model folder as Kipoi resolves them. Each folder's Python files are two-line shims with unique
+module names.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
+from .kipoi_adapter import fields
 from .model_cards import CITATION
+from .releases import RELEASED_MODELS
 
-MODELS = {
-    # folder: (title, weights argument, window)
-    "demo": ("splicebert-plugin demo model (a small model trained by this project; not the paper's weights)",
-             "demo", 510),
-    "SpliceBERT.510nt": ("SpliceBERT.510nt (the paper's zero-shot model)", "weights", 510),
-    "SpliceBERT-human.510nt": ("SpliceBERT-human.510nt", "weights", 510),
-    "SpliceBERT.1024nt": ("SpliceBERT.1024nt", "weights", 1024),
-}
-EXAMPLE_FILES = ("variants.vcf", "hg19_chr19_1-560000.fa", "hg19_chr19_1-560000.fa.fai", "genes.tsv")
+DEMO = ("demo", "splicebert-plugin demo model (a small model trained by this project; not the paper's weights).")
+#: the bundled example, seen from kipoi_models/SpliceBERT/<model>/
+EXAMPLE = "../../../src/splicebert_plugin/resources/example"
 
 _MODEL_SHIM = '''import numpy as np
 from kipoi.model import BaseModel
@@ -67,45 +66,41 @@ class {cls}(SampleIterator):
 '''
 
 
+def models() -> list[tuple[str, str, str, int]]:
+    """``(folder, title, weights argument, window)`` of every Kipoi model."""
+    listed = [(DEMO[0], DEMO[1], "demo", 510)]
+    for release in RELEASED_MODELS:
+        listed.append((release.name, f"{release.name}: {release.summary}", "weights", release.nucleotides))
+    return listed
+
+
 def _stem(folder: str) -> str:
     return "splicebert_" + folder.lower().replace(".", "_").replace("-", "_")
 
 
-_ID_FIELDS = [
-    ("variant_id", "()", "CHROM:POS:REF:ALT"),
-    ("allele", "()", "ALT allele"),
-    ("gene", "()", "gene symbol"),
-    ("note", "()", "why not scored, or notes (OFF_CONTIG, PARTIAL_CONTEXT)"),
-]
-_INPUT_FIELDS = [
-    ("wt", "(None,)", "WT window token ids ([CLS] + nucleotides + [SEP]), transcript strand"),
-    ("mt", "(None,)", "MT window token ids"),
-    ("scorable", "()", "1 if the sample can be scored, 0 if not (reason in note)"),
-    ("v", "()", "window index of the variant"),
-    ("ref_len", "()", "replaced reference nucleotides"),
-    ("alt_len", "()", "inserted nucleotides"),
-    ("donor", "()", "window index of the nearest exon's donor dinucleotide (-1 none)"),
-    ("acceptor", "()", "window index of the nearest exon's acceptor dinucleotide (-1 none)"),
-] + _ID_FIELDS
-_SCORE_FIELDS = [
-    ("KL_CONTEXT", "()", "KL-context score (nats, log-summed; NaN if not scored)"),
-    ("MAX_KL", "()", "largest per-position KL within +-100 nt"),
-    ("SPLICE_SITE_KL", "()", "donor + acceptor dinucleotide KL of the nearest exon"),
-]
+def _shape(kind: str, window: int | None) -> str:
+    if kind != "ids":
+        return "()"
+    return "(None,)" if window is None else f"({window + 2},)"
 
 
-def _fields(fields, indent: int = 4) -> str:
+def _schema(role: str, window: int | None = None, indent: int = 4) -> str:
     pad = " " * indent
-    return "\n".join(f"{pad}{name}:\n{pad}  shape: {shape}\n{pad}  doc: {doc}" for name, shape, doc in fields)
+    return "\n".join(f"{pad}{f.name}:\n{pad}  shape: {_shape(f.kind, window)}\n{pad}  doc: {f.doc}"
+                     for f in fields(role))
+
+
+def _metadata_schema(indent: int = 4) -> str:
+    pad = " " * indent
+    return "\n".join(f"{pad}{f.name}:\n{pad}  type: {f.kind}\n{pad}  doc: {f.doc}" for f in fields("metadata"))
 
 
 def _model_yaml(folder: str, title: str, weights: str) -> str:
-    stem = _stem(folder)
     weights_doc = (
         "'demo' = the bundled demo model" if weights == "demo"
         else f"folder with the converted {folder} weights: 'splicebert convert <released {folder}> <this folder>/weights'"
     )
-    return f"""defined_as: {stem}_model.SpliceBertModel
+    return f"""defined_as: {_stem(folder)}_model.SpliceBertModel
 args:
   weights: {weights}  # {weights_doc}
 default_dataloader: .
@@ -114,7 +109,7 @@ info:
     - name: Ken Chen (SpliceBERT)
     - name: splicebert-plugin developers (packaging)
   doc: >
-    {title}. Zero-shot splicing variant effects: for every ALT allele x overlapping gene, the
+    {title} Zero-shot splicing variant effects: for every ALT allele x overlapping gene, the
     KL-context score (Chen et al. 2024: KL(MT||WT) of 4-nucleotide predictions, +-100 nt, sides
     averaged, floor 1e-6, log-summed; larger = more disruptive), the largest per-position KL in that
     context and the splice-site KL of the nearest exon. Same numbers as `splicebert score --table`.
@@ -128,26 +123,25 @@ dependencies:
     - splicebert-plugin[vcf,kipoi]
 schema:
   inputs:
-{_fields(_INPUT_FIELDS)}
+{_schema("input")}
   targets:
-{_fields(_SCORE_FIELDS + _ID_FIELDS)}
+{_schema("target")}
 """
 
 
 def _dataloader_yaml(folder: str, window: int) -> str:
-    stem = _stem(folder)
     return f"""type: SampleIterator
-defined_as: {stem}_dataloader.SpliceBertVcfDataLoader
+defined_as: {_stem(folder)}_dataloader.SpliceBertVcfDataLoader
 args:
   vcf_file:
     doc: VCF (.vcf, .vcf.gz, .bcf); every record yields one sample per ALT x overlapping gene
-    example: ../example_files/variants.vcf
+    example: {EXAMPLE}/variants.vcf
   fasta_file:
     doc: reference genome FASTA with a .fai index (plain or bgzip)
-    example: ../example_files/hg19_chr19_1-560000.fa
+    example: {EXAMPLE}/hg19_chr19_1-560000.fa
   annotation_file:
     doc: GTF, GFF3 or SpliceAI annotation table
-    example: ../example_files/genes.tsv
+    example: {EXAMPLE}/genes.tsv
   window:
     doc: window width in nucleotides (default {window})
     optional: True
@@ -163,43 +157,17 @@ dependencies:
     - splicebert-plugin[vcf,kipoi]
 output_schema:
   inputs:
-    wt:
-      shape: ({window + 2},)
-      doc: WT window token ids
-    mt:
-      shape: ({window + 2},)
-      doc: MT window token ids
-    scorable: {{shape: (), doc: 1 if scorable}}
-    v: {{shape: (), doc: variant index}}
-    ref_len: {{shape: (), doc: replaced nucleotides}}
-    alt_len: {{shape: (), doc: inserted nucleotides}}
-    donor: {{shape: (), doc: donor index or -1}}
-    acceptor: {{shape: (), doc: acceptor index or -1}}
-    variant_id: {{shape: (), doc: CHROM:POS:REF:ALT}}
-    allele: {{shape: (), doc: ALT allele}}
-    gene: {{shape: (), doc: gene symbol}}
-    note: {{shape: (), doc: reason or notes}}
+{_schema("input", window)}
   metadata:
-    variant_id: {{type: str, doc: CHROM:POS:REF:ALT}}
-    chrom: {{type: str, doc: contig}}
-    pos: {{type: int, doc: 1-based position}}
-    ref: {{type: str, doc: REF}}
-    alt: {{type: str, doc: ALT allele}}
-    gene: {{type: str, doc: gene}}
-    strand: {{type: str, doc: gene strand}}
+{_metadata_schema()}
 """
 
 
 def export_kipoi_models(out: str | Path) -> list[Path]:
-    """Write ``out/SpliceBERT/<model>/`` folders and ``out/SpliceBERT/example_files``."""
+    """Write ``out/SpliceBERT/<model>/`` folders and the group's README; returns the folders."""
     group = Path(out) / "SpliceBERT"
-    examples = group / "example_files"
-    examples.mkdir(parents=True, exist_ok=True)
-    source = resources.files(__package__).joinpath("resources", "example")
-    for name in EXAMPLE_FILES:
-        (examples / name).write_bytes(source.joinpath(name).read_bytes())
     written = []
-    for folder, (title, weights, window) in MODELS.items():
+    for folder, title, weights, window in models():
         target = group / folder
         target.mkdir(parents=True, exist_ok=True)
         stem = _stem(folder)
@@ -210,7 +178,9 @@ def export_kipoi_models(out: str | Path) -> list[Path]:
                                                                              window=window))
         written.append(target)
     (group / "README.md").write_text(
-        "# SpliceBERT Kipoi models\n\nGenerated by `splicebert export-kipoi-models`; see the project README.\n\n"
+        "# SpliceBERT Kipoi models\n\nGenerated by `splicebert export-kipoi-models`; see the project README. "
+        "The example arguments point at the package's bundled example "
+        f"(`{EXAMPLE.replace('../../../', '')}`), so run Kipoi from a clone of the repository.\n\n"
         f"```bibtex\n{CITATION}\n```\n"
     )
     return written

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .releases import RELEASED_MODELS, ReleasedModel
 
 CITATION = """\
 @article{chen2024splicebert,
@@ -16,47 +16,6 @@ CITATION = """\
   year    = {2024},
   doi     = {10.1093/bib/bbae163}
 }"""
-
-
-@dataclass(frozen=True)
-class ReleasedModel:
-    """One of the authors' released checkpoints."""
-
-    name: str
-    summary: str
-    training_data: str
-    window: str
-
-
-RELEASED_MODELS: tuple[ReleasedModel, ...] = (
-    ReleasedModel(
-        name="SpliceBERT.1024nt",
-        summary="The main SpliceBERT model: inputs of 64 to 1024 nucleotides.",
-        training_data=(
-            "Primary RNA sequences (pre-mRNA: exons and introns, overlapping transcripts merged) of 72 "
-            "vertebrates, about 2 M sequences and 65 G nucleotides, 50,000 sequences held out. Stage 1: "
-            "fixed 510-nt windows; stage 2 (this model): variable lengths 64-1024 nt. Final validation "
-            "loss 1.02 (paper)."
-        ),
-        window="any length from 64 to 1024 nt (1026 positions with [CLS]/[SEP])",
-    ),
-    ReleasedModel(
-        name="SpliceBERT.510nt",
-        summary="SpliceBERT after stage 1 of pretraining: fixed 510-nt inputs.",
-        training_data=(
-            "Primary RNA sequences of 72 vertebrates (as SpliceBERT.1024nt), stage 1 only: fixed 510-nt "
-            "windows drawn at random from whole transcripts. The paper's zero-shot variant analyses "
-            "(KL-context score) use this model."
-        ),
-        window="exactly 510 nt (512 positions with [CLS]/[SEP]); only reliable at that length",
-    ),
-    ReleasedModel(
-        name="SpliceBERT-human.510nt",
-        summary="SpliceBERT trained on human primary transcripts only, fixed 510-nt inputs.",
-        training_data="Human primary RNA sequences only, same recipe as SpliceBERT.510nt (stage 1).",
-        window="exactly 510 nt (512 positions with [CLS]/[SEP]); only reliable at that length",
-    ),
-)
 
 
 def _architecture(config) -> str:

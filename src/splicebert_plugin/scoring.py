@@ -1,50 +1,30 @@
-"""Variant scoring pipeline: VCF records + genome + annotation + model -> scores per ALT x gene.
+"""Model passes and scores: the second and third steps of the scoring pipeline.
 
-Joins the I/O layer (``io``), the window geometry (``windows``) and the score math
-(``variant_effect``). Records stream through in chunks: every WT window is run once per chunk
-and shared by all ALT alleles and genes that use it; MT windows are batched.
+``planning.Planner.plan(record)`` says what to compute; :func:`score_pairs` runs the model
+once per distinct WT window and once per MT window and returns the scores as arrays;
+:func:`assemble` joins a plan and its scores into a :class:`RecordResult`, built once and
+never changed afterwards. :func:`score_records` streams records through the three steps in
+chunks (memory does not grow with the input). The score math itself is
+``variant_effect`` (pure arrays); the definitions are in ``docs/scoring.md``.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
 
-from . import tokenization, variant_effect, windows
-from .io.annotation import Gene, GeneIndex
-from .io.contigs import ContigMap
-from .io.genome import Genome
-from .io.vcf import VcfRecord
+from . import tokenization, variant_effect
+from .planning import (  # noqa: F401  (re-exported: the reason codes belong to the scoring API)
+    CONTIG_NOT_IN_FASTA, EVENT_TOO_LONG, MODES, NO_OVERLAPPING_GENE, OFF_CONTIG, OUTSIDE_WINDOW, PARTIAL_CONTEXT,
+    REASONS, REF_MISMATCH, UNSUPPORTED_ALLELE, Pair, Planner, RecordPlan, Skip,
+)
 
 ALL_SCORES = ("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL", "DELTA_P")
 DEFAULT_SCORES = ("KL_CONTEXT", "MAX_KL", "SPLICE_SITE_KL")
-MODES = ("variant", "exon")
-
-# Why a record or an allele was not scored (written to the output, never dropped)
-CONTIG_NOT_IN_FASTA = "CONTIG_NOT_IN_FASTA"
-REF_MISMATCH = "REF_MISMATCH"
-NO_OVERLAPPING_GENE = "NO_OVERLAPPING_GENE"
-UNSUPPORTED_ALLELE = "UNSUPPORTED_ALLELE"
-EVENT_TOO_LONG = "EVENT_TOO_LONG"
-OUTSIDE_WINDOW = "OUTSIDE_WINDOW"
-# Scored, with a caveat
-OFF_CONTIG = "OFF_CONTIG"  # part of the window lies beyond the contig end and reads as N
-PARTIAL_CONTEXT = "PARTIAL_CONTEXT"  # some context positions fell outside the window
-
-REASONS = {
-    CONTIG_NOT_IN_FASTA: "the variant's contig is not in the genome FASTA",
-    REF_MISMATCH: "REF differs from the genome at this position",
-    NO_OVERLAPPING_GENE: "no annotated gene overlaps the variant",
-    UNSUPPORTED_ALLELE: "symbolic, breakend, missing, spanning-deletion or non-nucleotide ALT, or ALT equal to REF",
-    EVENT_TOO_LONG: "REF or ALT is longer than the window leaves room for around the context",
-    OUTSIDE_WINDOW: "exon-centred mode: the variant lies outside the window around its nearest exon",
-    OFF_CONTIG: "scored, but the window runs off the contig end; those positions read as N",
-    PARTIAL_CONTEXT: "scored, but part of the +-context fell outside the window (the other side was used)",
-}
 
 
 @dataclass(frozen=True)
@@ -64,19 +44,36 @@ class ScoringOptions:
         unknown = [s for s in self.scores if s not in ALL_SCORES]
         if unknown:
             raise ValueError(f"unknown score(s) {unknown}; choose from {ALL_SCORES}")
+        if not self.scores:
+            raise ValueError(f"no score asked for; choose from {ALL_SCORES}")
         if self.batch_size < 1 or self.chunk_size < 1:
-            raise ValueError("batch_size and chunk_size must be positive")
+            raise ValueError(f"batch size and chunk size must be >= 1, got {self.batch_size} and {self.chunk_size}")
+        if self.context < 1:
+            raise ValueError(f"context must be >= 1, got {self.context}")
+        if self.width is not None and self.width < 2 * self.context + 2:
+            raise ValueError(f"window width {self.width} leaves no room for +-{self.context} nt of context; "
+                             f"use at least {2 * self.context + 2}")
+
+    def width_for(self, model) -> int:
+        """The window width with ``model``: ``width``, or the model's length; checked against it."""
+        limit = model.config.max_position_embeddings - 2
+        width = limit if self.width is None else self.width
+        if width > limit:
+            raise ValueError(f"window width {width} exceeds the model's {limit} nucleotides")
+        if width < 2 * self.context + 2:
+            raise ValueError(f"the model's {limit}-nt window leaves no room for +-{self.context} nt of context")
+        return width
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlleleScore:
-    """One ALT allele x gene: the scores, or the reason there are none."""
+    """One ALT allele x gene: its scores, or the reason there are none."""
 
     allele: str
     gene: str
     strand: str
-    scores: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    scores: Mapping[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
     reason: str | None = None
     window_start: int | None = None  # 0-based genomic start of the window
     variant_index: int | None = None  # transcript-orientation index of the event in the window
@@ -87,10 +84,10 @@ class AlleleScore:
         return self.reason or "&".join(self.notes)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RecordResult:
-    record: VcfRecord
-    alleles: list[AlleleScore]
+    record: object  # the io.vcf.VcfRecord
+    alleles: tuple[AlleleScore, ...]
     reason: str | None = None  # set when nothing of the record could be scored
 
 
@@ -99,7 +96,11 @@ class RecordResult:
 
 
 class ProbabilityModel:
-    """Batched nucleotide probabilities from a SpliceBERT masked-LM model (inference mode)."""
+    """Batched nucleotide probabilities from a SpliceBERT masked-LM model (inference mode).
+
+    The model is used as given: put it in eval mode and on its device before (``resolve_model``
+    does both).
+    """
 
     def __init__(self, model, batch_size: int = 16):
         self.model = model
@@ -107,7 +108,8 @@ class ProbabilityModel:
         self.device = next(model.parameters()).device
 
     def _logits(self, ids: np.ndarray) -> torch.Tensor:
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else _null()
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+                    else contextlib.nullcontext())
         with torch.inference_mode(), autocast:
             out = self.model(input_ids=torch.from_numpy(ids).to(self.device), output_hidden_states=False)
         return out.logits.float()
@@ -135,19 +137,11 @@ class ProbabilityModel:
             ids[np.arange(len(pos)), pos] = tokenization.MASK_ID
             logits = self._logits(ids)[torch.arange(len(pos)), torch.from_numpy(pos)]
             chunks.append(variant_effect.softmax(logits.cpu().numpy()))
-        return np.concatenate(chunks) if chunks else np.zeros((0, 10))
-
-
-class _null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
+        return np.concatenate(chunks) if chunks else np.zeros((0, len(tokenization.VOCAB)))
 
 
 # ---------------------------------------------------------------------------------------------
-# sequence pairs
+# scores of sequence pairs (pure)
 
 
 def score_pair(
@@ -161,7 +155,11 @@ def score_pair(
     acceptor: int | None = None,
     context: int = variant_effect.CONTEXT,
 ) -> tuple[dict[str, float], int]:
-    """KL-based scores of one WT/MT probability pair: ``({name: value}, incomplete_distances)``."""
+    """KL-based scores of one WT/MT probability pair: ``({name: value}, incomplete_distances)``.
+
+    ``p_wt``, ``p_mt``: ``(W, 4)`` nucleotide probabilities; the other arguments as in
+    :class:`~.planning.Pair`.
+    """
     kl = variant_effect.aligned_kl(p_wt, p_mt, v, ref_len, alt_len)
     kl_context, incomplete = variant_effect.kl_context_score(kl, v, ref_len, context)
     scores = {
@@ -183,182 +181,112 @@ def score_sequences(model, wt: str, mt: str, v: int, ref_len: int = 1, alt_len: 
     return score_pair(probs[0], probs[1], v, ref_len, alt_len, **kwargs)[0]
 
 
-# ---------------------------------------------------------------------------------------------
-# VCF records
+@dataclass(frozen=True)
+class PairScores:
+    """Scores of a list of pairs: ``values`` ``(n_pairs, n_scores)`` in ``names`` order (NaN
+    where a score is undefined, e.g. DELTA_P of an indel); ``incomplete`` ``(n_pairs,)`` True
+    where part of the context fell outside the window."""
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    incomplete: np.ndarray
 
 
-def _allele_problem(ref: str, alt: str) -> bool:
-    if alt in (".", "*", "") or alt.startswith("<") or "[" in alt or "]" in alt:
-        return True
-    valid = set("ACGTNacgtn")
-    return not (set(alt) <= valid and set(ref) <= valid) or alt.upper() == ref.upper()
+def score_pairs(runner: ProbabilityModel, pairs: Sequence[Pair], scores: Sequence[str] = DEFAULT_SCORES, *,
+                context: int = variant_effect.CONTEXT) -> PairScores:
+    """Run the model on the pairs' windows (each distinct WT window once) and score them."""
+    names = tuple(scores)
+    values = np.full((len(pairs), len(names)), np.nan)
+    incomplete = np.zeros(len(pairs), dtype=bool)
+    if not pairs:
+        return PairScores(names, values, incomplete)
+    keys = list(dict.fromkeys(pair.wt_key for pair in pairs))
+    row = {key: i for i, key in enumerate(keys)}
+    wt_of = {pair.wt_key: pair.wt for pair in pairs}
+    p_wt = runner.nucleotide_probabilities([wt_of[key] for key in keys])
+    p_mt = runner.nucleotide_probabilities([pair.mt for pair in pairs])
+    column = {name: j for j, name in enumerate(names)}
+    for i, pair in enumerate(pairs):
+        computed, missing = score_pair(p_wt[row[pair.wt_key]], p_mt[i], pair.v, pair.ref_len, pair.alt_len,
+                                       donor=pair.donor, acceptor=pair.acceptor, context=context)
+        incomplete[i] = missing > 0
+        for name, value in computed.items():
+            if name in column:
+                values[i, column[name]] = value
+    if "DELTA_P" in column:
+        snvs = [i for i, pair in enumerate(pairs) if pair.is_snv]
+        sites = list(dict.fromkeys((pairs[i].wt_key, pairs[i].v) for i in snvs))
+        masked = runner.masked_probabilities([wt_of[key] for key, _ in sites], [v for _, v in sites])
+        at = dict(zip(sites, masked))
+        for i in snvs:
+            pair = pairs[i]
+            values[i, column["DELTA_P"]] = variant_effect.delta_p(
+                at[(pair.wt_key, pair.v)], ref_id=tokenization.TOKEN_TO_ID[pair.ref.upper()],
+                alt_id=tokenization.TOKEN_TO_ID[pair.alt.upper()],
+            )
+    return PairScores(names, values, incomplete)
 
 
-@dataclass
-class _Task:
-    result: AlleleScore
-    wt_key: tuple
-    mt: str
-    v: int
-    ref_len: int
-    alt_len: int
-    ref_t: str
-    alt_t: str
-    donor: int | None
-    acceptor: int | None
+def assemble(plan: RecordPlan, scores: PairScores, first: int = 0) -> RecordResult:
+    """The result of one record: its plan joined with rows ``first ...`` of ``scores`` (one row
+    per :class:`Pair` of the plan, in plan order)."""
+    if plan.reason is not None:
+        return RecordResult(plan.record, (), plan.reason)
+    alleles, row = [], first
+    for item in plan.items:
+        if isinstance(item, Skip):
+            alleles.append(AlleleScore(item.allele, item.gene, item.strand, reason=item.reason))
+            continue
+        notes = item.notes + ((PARTIAL_CONTEXT,) if scores.incomplete[row] else ())
+        values = {name: float(value) for name, value in zip(scores.names, scores.values[row])}
+        alleles.append(AlleleScore(item.allele, item.gene, item.strand, values, notes,
+                                   window_start=item.window_start, variant_index=item.v))
+        row += 1
+    return RecordResult(plan.record, tuple(alleles))
+
+
+def score_plans(runner: ProbabilityModel, plans: Sequence[RecordPlan], scores: Sequence[str] = DEFAULT_SCORES, *,
+                context: int = variant_effect.CONTEXT) -> list[RecordResult]:
+    """Score a batch of plans together (WT windows shared across records) and assemble them."""
+    pairs = [pair for plan in plans for pair in plan.pairs]
+    values = score_pairs(runner, pairs, scores, context=context)
+    results, first = [], 0
+    for plan in plans:
+        results.append(assemble(plan, values, first))
+        first += len(plan.pairs)
+    return results
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class VariantScorer:
-    """Scores VCF records against a genome and an annotation with one model."""
+    """Scores VCF records against a genome and an annotation with one model: plan, score, assemble.
 
-    def __init__(self, model, genome: Genome, genes: GeneIndex, options: ScoringOptions = ScoringOptions()):
-        self.model = model
-        self.genome = genome
-        self.genes = genes
+    >>> # results = VariantScorer(model, genome, genes, ScoringOptions()).score(VcfReader("in.vcf"))
+    """
+
+    def __init__(self, model, genome, genes, options: ScoringOptions = ScoringOptions()):
         self.options = options
-        if model is None:  # planning only (windows and tasks, no model passes)
-            if options.width is None:
-                raise ValueError("a scorer without a model needs options.width")
-            limit = options.width
-        else:
-            limit = model.config.max_position_embeddings - 2
-        self.width = options.width or limit
-        if self.width > limit:
-            raise ValueError(f"window width {self.width} exceeds the model's {limit} nucleotides")
-        if self.width < 2 * options.context + 2:
-            raise ValueError(f"window width {self.width} leaves no room for +-{options.context} nt of context")
-        self.runner = ProbabilityModel(model, options.batch_size) if model is not None else None
-        self.fasta_names = ContigMap(genome.contigs, f"genome {genome.path.name}")
-        self.gene_names = ContigMap(genes.contigs, f"annotation {genes.source}")
-        self.fasta_names.require_overlap(genes.contigs, f"annotation {genes.source}")
-        # the longest event that keeps the whole context inside the window
-        self.max_event = self.width - self.width // 2 - options.context - 1
+        self.width = options.width_for(model)
+        self.planner = Planner(genome, genes, width=self.width, mode=options.mode, context=options.context)
+        self.runner = ProbabilityModel(model, options.batch_size)
 
-    def check_vcf_contigs(self, names: Iterable[str], label: str) -> None:
-        self.fasta_names.require_overlap(names, label)
+    def score_chunk(self, records: Sequence) -> list[RecordResult]:
+        """Results of a list of records, in order."""
+        plans = [self.planner.plan(record) for record in records]
+        return score_plans(self.runner, plans, self.options.scores, context=self.options.context)
 
-    def score(self, records: Iterable[VcfRecord]) -> Iterator[RecordResult]:
-        """Results in input order, chunk by chunk (memory does not grow with the input)."""
-        for _, results in self.score_chunks(records):
-            yield from results
-
-    def score_chunks(self, records: Iterable[VcfRecord], keep=None) -> Iterator[tuple[int, list[RecordResult]]]:
-        """``(index of the chunk's first record, results)`` per chunk of ``chunk_size`` records.
-
-        ``keep(chunk_number)`` selects the chunks to score (one process's share of the input);
-        the others are read and skipped.
-        """
-        chunk: list[VcfRecord] = []
-        number, first = 0, 0
-        for index, record in enumerate(records):
-            if not chunk:
-                first = index
-            chunk.append(record)
-            if len(chunk) >= self.options.chunk_size:
-                if keep is None or keep(number):
-                    yield first, self._score_chunk(chunk)
-                chunk, number = [], number + 1
-        if chunk and (keep is None or keep(number)):
-            yield first, self._score_chunk(chunk)
-
-    def _score_chunk(self, records: list[VcfRecord]) -> list[RecordResult]:
-        results, tasks, wt_windows = [], [], {}
-        for record in records:
-            result, record_tasks = self.plan(record, wt_windows)
-            results.append(result)
-            tasks.extend(record_tasks)
-        if tasks:
-            self._run(tasks, wt_windows)
-        return results
-
-    def plan(self, record: VcfRecord, wt_windows: dict) -> tuple[RecordResult, list["_Task"]]:
-        """One record's result skeleton and its scoring tasks; WT windows are added to ``wt_windows``
-        (key -> sequence) so that tasks sharing a window share one model pass."""
-        contig = self.fasta_names.get(record.chrom)
-        if contig is None:
-            return RecordResult(record, [], CONTIG_NOT_IN_FASTA), []
-        start = record.pos - 1
-        genome_ref, _ = self.genome.fetch(contig, start, start + len(record.ref))
-        if genome_ref != record.ref.upper():
-            return RecordResult(record, [], REF_MISMATCH), []
-        gene_contig = self.gene_names.get(record.chrom)
-        genes = self.genes.overlapping(gene_contig, start, start + len(record.ref)) if gene_contig else []
-        if not genes:
-            return RecordResult(record, [], NO_OVERLAPPING_GENE), []
-        alleles, tasks = [], []
-        for alt in record.alts:
-            for gene in genes:
-                entry = AlleleScore(allele=alt, gene=gene.name, strand=gene.strand)
-                alleles.append(entry)
-                if _allele_problem(record.ref, alt):
-                    entry.reason = UNSUPPORTED_ALLELE
-                    continue
-                task = self._task(contig, record, alt, gene, entry, wt_windows)
-                if task is not None:
-                    tasks.append(task)
-        return RecordResult(record, alleles), tasks
-
-    def _task(self, contig: str, record: VcfRecord, alt: str, gene: Gene, entry: AlleleScore, wt_windows: dict):
-        allele = windows.normalise_allele(record.pos, record.ref, alt)
-        if max(len(allele.ref), len(allele.alt)) > self.max_event:
-            entry.reason = EVENT_TOO_LONG
-            return None
-        exon_index = gene.nearest_exon(allele.start)
-        exon_start, exon_end = gene.exons[exon_index]
-        if self.options.mode == "variant":
-            window = windows.variant_centred_window(allele, gene.strand, self.width)
-        else:
-            window = windows.exon_centred_window(exon_start, exon_end, gene.strand, self.width)
-        v = window.event_index(allele)
-        if v < 0 or v + len(allele.ref) > self.width or v + len(allele.alt) > self.width:
-            entry.reason = OUTSIDE_WINDOW
-            return None
-        extra = max(0, len(allele.ref) - len(allele.alt))
-        lo, hi = window.oriented_interval(extra)
-        genomic, off_contig = self.genome.fetch(contig, lo, hi)
-        extended = windows.orient(genomic, gene.strand)
-        # oriented, the window comes first and the extra bases (what a deletion pulls in) after it
-        wt_key = (contig, window.start, gene.strand)
-        wt_windows.setdefault(wt_key, extended[: self.width])
-        ref_t, alt_t = windows.oriented_alleles(allele, gene.strand)
-        mt = windows.mutant_window(extended, v, ref_t, alt_t, self.width)
-        donor, acceptor = windows.splice_site_indices(
-            window,
-            exon_start,
-            exon_end,
-            first_exon=gene.is_first_exon(exon_index),
-            last_exon=gene.is_last_exon(exon_index),
-        )
-        entry.window_start, entry.variant_index = window.start, v
-        if off_contig:
-            entry.notes.append(OFF_CONTIG)
-        return _Task(entry, wt_key, mt, v, len(allele.ref), len(allele.alt), ref_t, alt_t, donor, acceptor)
-
-    def _run(self, tasks: list[_Task], wt_windows: dict) -> None:
-        keys = list(dict.fromkeys(task.wt_key for task in tasks))
-        row = {key: i for i, key in enumerate(keys)}
-        p_wt = self.runner.nucleotide_probabilities([wt_windows[key] for key in keys])
-        p_mt = self.runner.nucleotide_probabilities([task.mt for task in tasks])
-        wanted = self.options.scores
-        for i, task in enumerate(tasks):
-            scores, incomplete = score_pair(
-                p_wt[row[task.wt_key]], p_mt[i], task.v, task.ref_len, task.alt_len,
-                donor=task.donor, acceptor=task.acceptor, context=self.options.context,
-            )
-            task.result.scores = {name: scores[name] for name in wanted if name in scores}
-            if incomplete:
-                task.result.notes.append(PARTIAL_CONTEXT)
-        if "DELTA_P" in wanted:
-            snvs = [t for t in tasks if t.ref_len == 1 and t.alt_len == 1]
-            masked_keys = list(dict.fromkeys((t.wt_key, t.v) for t in snvs))
-            probs = self.runner.masked_probabilities([wt_windows[k] for k, _ in masked_keys], [v for _, v in masked_keys])
-            at = {key: probs[i] for i, key in enumerate(masked_keys)}
-            for task in tasks:
-                if task.ref_len == 1 and task.alt_len == 1:
-                    p = at[(task.wt_key, task.v)]
-                    value = variant_effect.delta_p(
-                        p, ref_id=tokenization.TOKEN_TO_ID[task.ref_t.upper()], alt_id=tokenization.TOKEN_TO_ID[task.alt_t.upper()]
-                    )
-                    task.result.scores["DELTA_P"] = value
-                else:
-                    task.result.scores["DELTA_P"] = math.nan
+    def score(self, records: Iterable) -> Iterator[RecordResult]:
+        """Results in input order, ``chunk_size`` records at a time (memory does not grow with the input)."""
+        for chunk in chunks(records, self.options.chunk_size):
+            yield from self.score_chunk(chunk)

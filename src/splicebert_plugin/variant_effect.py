@@ -4,7 +4,7 @@ Everything here works on probability arrays in *transcript orientation*; nothing
 or calls a model. Shapes: ``W`` = window length in nucleotides; ``probs`` arrays are
 ``(..., W, 4)`` with columns A, C, G, T (softmax over the four nucleotide logits only).
 
-The KL-context score, as published (``ALGORITHMS.md`` section 2)::
+The KL-context score, as published (``docs/scoring.md``)::
 
     KL[i]      = sum_x p_MT[i, x] * ln(p_MT[i, x] / p_WT[i, x])          (KL(MT || WT))
     k_d        = (KL[v - d] + KL[v + d]) / 2                              d = 1 .. 100

@@ -1,18 +1,28 @@
-"""Gene annotation: GTF / GFF3 (GENCODE, Ensembl, RefSeq) and SpliceAI's annotation table.
+"""Gene annotation: GTF / GFF3 (GENCODE, Ensembl, RefSeq, UCSC) and SpliceAI's annotation table.
 
 Every gene becomes one :class:`Gene` with one transcript's exons: for GTF/GFF3 the transcript
 tagged canonical (``Ensembl_canonical``, ``MANE_Select``, ``canonical``) if any, else the one
 with the most exonic bases (ties: the first seen). All coordinates are 0-based half-open.
+
+Identity (``docs/annotation.md``): a gene is its ``gene_id`` (GTF) or parent gene feature
+(GFF3) on one contig and strand, split further into loci where its transcripts do not overlap,
+so one name at two places stays two genes. A transcript is its id on one contig and strand; a
+transcript id that recurs elsewhere on the same contig and strand (a second ``transcript``
+line, or exons overlapping those already read) starts a second transcript, never a merged one.
+GFF3 exons may name several parents (``Parent=tx1,tx2``); quoted and percent-encoded values
+and Ensembl's ``gene:``/``transcript:`` prefixes are read as such.
 """
 
 from __future__ import annotations
 
 import bisect
-import gzip
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
+
+from .text import lines as text_lines
 
 
 class AnnotationError(ValueError):
@@ -81,10 +91,9 @@ class GeneIndex:
         return [g for g in genes[lo:hi] if g.end > start]
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as handle:
-        gz = handle.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gz else open(path)
+def _lines(path: Path):
+    """``(line number, text)`` of a plain or gzip text file (BOM accepted, non-UTF-8 named)."""
+    return text_lines(path, AnnotationError)
 
 
 def read_annotation(path: str | Path) -> GeneIndex:
@@ -95,16 +104,17 @@ def read_annotation(path: str | Path) -> GeneIndex:
     if _is_spliceai_table(path):
         genes = _read_spliceai_table(path)
     else:
-        genes = _read_gtf_gff(path)
+        genes = _genes_of(_read_transcript_records(path))
     if not genes:
         raise AnnotationError(f"annotation {path} has no genes with exons")
     return GeneIndex(genes, str(path))
 
 
 def _is_spliceai_table(path: Path) -> bool:
-    with _open_text(path) as handle:
-        first = next((line for line in handle if line.strip() and not line.startswith(("##", "track", "browser"))), "")
-    return first.startswith(("#NAME", "NAME"))
+    for _, line in _lines(path):
+        if line.strip() and not line.startswith(("##", "track", "browser")):
+            return line.startswith(("#NAME", "NAME"))
+    return False
 
 
 def read_transcripts(path: str | Path) -> list[Gene]:
@@ -115,13 +125,7 @@ def read_transcripts(path: str | Path) -> list[Gene]:
         raise AnnotationError(f"annotation {path} does not exist")
     if _is_spliceai_table(path):
         return _read_spliceai_table(path)
-    transcripts, parents = _gtf_transcripts(path)
-    out = []
-    for tx_id, entry in transcripts.items():
-        if not entry["exons"]:
-            continue
-        out.append(_as_gene(entry.get("gene") or parents.get(tx_id) or tx_id, entry))
-    return out
+    return [_as_gene(t.gene_name, t) for t in _read_transcript_records(path)]
 
 
 def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
@@ -131,118 +135,241 @@ def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
 
 def _read_spliceai_table(path: Path) -> list[Gene]:
     genes = []
-    with _open_text(path) as handle:
-        header = handle.readline().lstrip("#").rstrip("\n").split("\t")
-        needed = ["NAME", "CHROM", "STRAND", "TX_START", "TX_END", "EXON_START", "EXON_END"]
-        missing = [c for c in needed if c not in header]
-        if missing:
-            raise AnnotationError(f"{path}: SpliceAI table lacks column(s) {missing}; expected {needed}")
-        col = {name: header.index(name) for name in needed}
-        for lineno, line in enumerate(handle, start=2):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            try:
-                starts = [int(x) for x in fields[col["EXON_START"]].split(",") if x]
-                ends = [int(x) for x in fields[col["EXON_END"]].split(",") if x]
-                strand = fields[col["STRAND"]]
-                if strand not in "+-" or len(starts) != len(ends) or not starts:
-                    raise ValueError("strand or exon lists")
-                genes.append(
-                    Gene(
-                        name=fields[col["NAME"]],
-                        chrom=fields[col["CHROM"]],
-                        strand=strand,
-                        # SpliceAI tables: starts 0-based, ends 1-based inclusive = 0-based exclusive
-                        start=int(fields[col["TX_START"]]),
-                        end=int(fields[col["TX_END"]]),
-                        exons=tuple(sorted(zip(starts, ends))),
-                    )
+    lines = _lines(path)
+    header = next(lines, (1, ""))[1].lstrip("#").split("\t")
+    needed = ["NAME", "CHROM", "STRAND", "TX_START", "TX_END", "EXON_START", "EXON_END"]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise AnnotationError(f"{path}: SpliceAI table lacks column(s) {missing}; expected {needed}")
+    col = {name: header.index(name) for name in needed}
+    for lineno, line in lines:
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        try:
+            starts = [int(x) for x in fields[col["EXON_START"]].split(",") if x]
+            ends = [int(x) for x in fields[col["EXON_END"]].split(",") if x]
+            strand = fields[col["STRAND"]]
+            if strand not in ("+", "-") or len(starts) != len(ends) or not starts:
+                raise ValueError("strand must be + or -, with as many exon starts as ends")
+            if any(e <= s for s, e in zip(starts, ends)):
+                raise ValueError("an exon ends before it starts")
+            genes.append(
+                Gene(
+                    name=fields[col["NAME"]],
+                    chrom=fields[col["CHROM"]],
+                    strand=strand,
+                    # SpliceAI tables: starts 0-based, ends 1-based inclusive = 0-based exclusive
+                    start=int(fields[col["TX_START"]]),
+                    end=int(fields[col["TX_END"]]),
+                    exons=tuple(sorted(zip(starts, ends))),
                 )
-            except (ValueError, IndexError) as error:
-                raise AnnotationError(f"{path} line {lineno}: not a valid SpliceAI table row ({error})") from None
+            )
+        except (ValueError, IndexError) as error:
+            raise AnnotationError(f"{path} line {lineno}: not a valid SpliceAI table row ({error})") from None
     return genes
 
 
-_GTF_ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
-_CANONICAL_TAGS = ("Ensembl_canonical", "MANE_Select", "canonical", "basic_canonical")
+# ---------------------------------------------------------------------------------------------
+# GTF / GFF3
+
+_GTF_KEYS = ("gene_id", "transcript_id", "gene_name", "exon_number", "tag")
+_GTF_WANTED = re.compile(r'(?:^|;)\s*(' + "|".join(_GTF_KEYS) + r')\s+(?:"([^"]*)"|([^\s";]+))')
+_LOOKS_GTF = re.compile(r'^\s*[^\s";=]+\s+"')
+_CANONICAL_TAGS = frozenset(("Ensembl_canonical", "MANE_Select", "canonical", "basic_canonical"))
+_PREFIXES = ("gene:", "transcript:", "gene-", "rna-")  # Ensembl / NCBI id prefixes, not part of names
 
 
-def _attributes(text: str, gff3: bool) -> tuple[dict[str, str], set[str]]:
+@dataclass
+class _Transcript:
+    """One transcript read from a GTF/GFF3 (its exons as found)."""
+
+    tx_id: str
+    chrom: str
+    strand: str
+    gene_key: str  # what identifies its gene (gene_id, GFF3 parent gene id, or the gene name)
+    gene_name: str
+    exons: list[tuple[int, int]] = field(default_factory=list)
+    canonical: bool = False
+    exon_numbers: set = field(default_factory=set)
+
+    @property
+    def start(self) -> int:
+        return min(s for s, _ in self.exons)
+
+    @property
+    def end(self) -> int:
+        return max(e for _, e in self.exons)
+
+
+def _strip_prefix(text: str) -> str:
+    for prefix in _PREFIXES:
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def _gtf_attributes(text: str, path: Path, lineno: int) -> tuple[dict[str, str], set[str]]:
+    """The attributes this reader uses (:data:`_GTF_KEYS`) of a GTF line, and its tags."""
+    if text.count('"') % 2:  # cheap: a full grammar check costs a third of the reading time
+        raise AnnotationError(f"{path} line {lineno}: cannot read the GTF attributes {text.strip()[:80]!r} "
+                              '(unbalanced quotes; expected key "value"; pairs)')
     attrs, tags = {}, set()
-    if gff3:
-        for item in text.strip().strip(";").split(";"):
-            if "=" in item:
-                key, value = item.split("=", 1)
-                attrs[key.strip()] = value.strip()
-        for key in ("tag", "tags"):
-            tags.update(attrs.get(key, "").split(","))
-    else:
-        for key, value in _GTF_ATTR.findall(text):
-            if key == "tag":
-                tags.add(value)
-            else:
-                attrs.setdefault(key, value)
+    for key, quoted, bare in _GTF_WANTED.findall(text):
+        if key == "tag":
+            tags.add(quoted or bare)
+        elif key not in attrs:
+            attrs[key] = quoted or bare
     return attrs, tags
 
 
-def _gtf_transcripts(path: Path) -> tuple[dict[str, dict], dict[str, str]]:
-    """Exons of every transcript of a GTF/GFF3 (``{id: {exons, chrom, strand, gene, canonical}}``)."""
-    transcripts: dict[str, dict] = {}
-    parents: dict[str, str] = {}  # GFF3: transcript id -> gene name
-    with _open_text(path) as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if line.startswith(("#", "track", "browser")) or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) != 9:
-                raise AnnotationError(
-                    f"{path} line {lineno}: expected 9 tab-separated GTF/GFF3 columns, found {len(fields)}"
-                )
-            chrom, _, feature, start, end, _, strand, _, text = fields
-            gff3 = "=" in text and '"' not in text
-            attrs, tags = _attributes(text, gff3)
-            if gff3 and feature in ("mRNA", "transcript", "lnc_RNA", "ncRNA", "primary_transcript") and "ID" in attrs:
-                parents[attrs["ID"]] = attrs.get("gene_name") or attrs.get("gene") or attrs.get("Parent", attrs["ID"])
-                if tags & set(_CANONICAL_TAGS):
-                    transcripts.setdefault(attrs["ID"], {"exons": [], "canonical": False})["canonical"] = True
-            if feature != "exon":
-                continue
-            try:
-                exon = (int(start) - 1, int(end))  # GTF/GFF: 1-based inclusive
-            except ValueError:
-                raise AnnotationError(f"{path} line {lineno}: start/end {start!r}/{end!r} are not integers") from None
-            if strand not in ("+", "-"):
-                continue
-            tx_id = attrs.get("transcript_id") or attrs.get("Parent")
-            if tx_id is None:
-                raise AnnotationError(f"{path} line {lineno}: exon without transcript_id (GTF) or Parent (GFF3)")
-            entry = transcripts.setdefault(tx_id, {"exons": [], "canonical": False})
-            entry.update(chrom=chrom, strand=strand)
-            entry.setdefault("gene", attrs.get("gene_name") or attrs.get("gene_id") or attrs.get("gene"))
-            entry["exons"].append(exon)
-            if tags & set(_CANONICAL_TAGS):
-                entry["canonical"] = True
-    return transcripts, parents
-
-
-def _read_gtf_gff(path: Path) -> list[Gene]:
-    transcripts, parents = _gtf_transcripts(path)
-    by_gene: dict[tuple[str, str], list[tuple[str, dict]]] = defaultdict(list)
-    for tx_id, entry in transcripts.items():
-        if not entry["exons"]:
+def _gff3_attributes(text: str, path: Path, lineno: int) -> tuple[dict[str, str], set[str]]:
+    attrs = {}
+    for item in text.strip().split(";"):
+        item = item.strip()
+        if not item:
             continue
-        name = entry.get("gene") or parents.get(tx_id) or tx_id
-        by_gene[(entry["chrom"], name)].append((tx_id, entry))
-    genes = []
-    for (chrom, name), candidates in by_gene.items():
-        tx_id, best = max(
-            candidates, key=lambda item: (item[1]["canonical"], sum(e - s for s, e in item[1]["exons"]))
+        if "=" not in item:
+            raise AnnotationError(f"{path} line {lineno}: GFF3 attribute {item[:60]!r} is not key=value")
+        key, value = item.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        attrs[key.strip()] = value
+    tags = {unquote(t) for key in ("tag", "tags") for t in attrs.get(key, "").split(",") if t}
+    return attrs, tags
+
+
+def _interval(start: str, end: str, path: Path, lineno: int) -> tuple[int, int]:
+    """0-based half-open interval of a GTF/GFF feature (1-based inclusive columns)."""
+    try:
+        interval = (int(start) - 1, int(end))
+    except ValueError:
+        raise AnnotationError(f"{path} line {lineno}: start/end {start!r}/{end!r} are not integers") from None
+    if interval[1] <= interval[0]:
+        raise AnnotationError(f"{path} line {lineno}: end {end} is before start {start}")
+    return interval
+
+
+def _read_transcript_records(path: Path) -> list[_Transcript]:
+    """Every transcript of a GTF or GFF3 file, with its exons."""
+    gff3 = None  # decided by the header or the first feature line
+    gtf_exons, gff_features, gff_exons = [], {}, []
+    for lineno, line in _lines(path):
+        if line.startswith("##gff-version"):
+            words = line.split()
+            gff3 = len(words) > 1 and words[1].startswith("3")
+            continue
+        if line.startswith(("#", "track", "browser")) or not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 9:
+            raise AnnotationError(f"{path} line {lineno}: expected 9 tab-separated GTF/GFF3 columns, "
+                                  f"found {len(fields)}")
+        chrom, _, feature, start, end, _, strand, _, text = fields
+        if gff3 is None:
+            gff3 = not _LOOKS_GTF.match(text)
+        if gff3:
+            attrs, tags = _gff3_attributes(text, path, lineno)
+            if "ID" in attrs:
+                gff_features.setdefault(unquote(attrs["ID"]), (feature, attrs, tags))
+            if feature == "exon":
+                parents = [unquote(p) for p in attrs.get("Parent", "").split(",") if p]
+                if not parents:
+                    raise AnnotationError(f"{path} line {lineno}: GFF3 exon without a Parent attribute")
+                gff_exons.append((chrom, strand, _interval(start, end, path, lineno), parents, tags))
+        elif feature in ("exon", "transcript"):
+            attrs, tags = _gtf_attributes(text, path, lineno)
+            if "transcript_id" not in attrs:
+                raise AnnotationError(f"{path} line {lineno}: GTF {feature} without transcript_id")
+            gtf_exons.append((chrom, strand, feature, _interval(start, end, path, lineno), attrs, tags))
+    if gff3:
+        return _gff3_transcripts(gff_features, gff_exons)
+    return _gtf_transcripts(gtf_exons)
+
+
+def _gtf_transcripts(rows) -> list[_Transcript]:
+    transcripts: list[_Transcript] = []
+    current: dict[tuple[str, str, str], _Transcript] = {}  # (id, chrom, strand) -> the instance being read
+    for chrom, strand, feature, interval, attrs, tags in rows:
+        if strand not in ("+", "-"):
+            continue
+        key = (attrs["transcript_id"], chrom, strand)
+        entry = current.get(key)
+        number = attrs.get("exon_number")
+        recurs = entry is not None and entry.exons and (
+            feature == "transcript"
+            or (number in entry.exon_numbers if number is not None
+                else any(s < interval[1] and interval[0] < e for s, e in entry.exons))
         )
-        genes.append(_as_gene(name, best))
+        if entry is None or recurs:
+            gene_name = attrs.get("gene_name") or attrs.get("gene_id") or attrs["transcript_id"]
+            entry = _Transcript(attrs["transcript_id"], chrom, strand, attrs.get("gene_id") or gene_name, gene_name)
+            current[key] = entry
+            transcripts.append(entry)
+        entry.canonical |= bool(tags & _CANONICAL_TAGS)
+        if feature == "exon":
+            entry.exons.append(interval)
+            if number is not None:
+                entry.exon_numbers.add(number)
+    return [t for t in transcripts if t.exons]
+
+
+def _gff3_transcripts(features: dict, exons) -> list[_Transcript]:
+    def gene_name(feature_id: str) -> str:
+        _, attrs, _ = features.get(feature_id, ("", {}, set()))
+        for key in ("gene_name", "Name", "gene"):
+            if attrs.get(key):
+                return unquote(attrs[key])
+        return _strip_prefix(feature_id)
+
+    transcripts: dict[tuple[str, str, str], _Transcript] = {}
+    for chrom, strand, interval, parents, tags in exons:
+        if strand not in ("+", "-"):
+            continue
+        for parent in parents:
+            key = (parent, chrom, strand)
+            entry = transcripts.get(key)
+            if entry is None:
+                feature, attrs, tx_tags = features.get(parent, ("", {}, set()))
+                genes = [unquote(g) for g in attrs.get("Parent", "").split(",") if g]
+                own = unquote(attrs.get("gene_name") or attrs.get("gene") or "")
+                if feature.endswith("gene"):  # an exon directly under a gene: the gene is its own transcript
+                    gene_key, name = parent, gene_name(parent)
+                elif genes:
+                    gene_key, name = genes[0], own or gene_name(genes[0])
+                else:  # a transcript without a gene feature: grouped by the gene it names
+                    name = own or _strip_prefix(parent)
+                    gene_key = name
+                entry = _Transcript(parent, chrom, strand, gene_key, name, canonical=bool(tx_tags & _CANONICAL_TAGS))
+                transcripts[key] = entry
+            entry.exons.append(interval)
+            entry.canonical |= bool(tags & _CANONICAL_TAGS)
+    return list(transcripts.values())
+
+
+def _genes_of(transcripts: list[_Transcript]) -> list[Gene]:
+    """One :class:`Gene` per gene and locus: transcripts grouped by gene on a contig and strand,
+    split where they do not overlap; the canonical (else the longest) transcript of each."""
+    groups: dict[tuple[str, str, str], list[tuple[int, _Transcript]]] = defaultdict(list)
+    for order, t in enumerate(transcripts):
+        groups[(t.chrom, t.strand, t.gene_key)].append((order, t))
+    genes = []
+    for members in groups.values():
+        members.sort(key=lambda item: (item[1].start, item[1].end))
+        loci, end = [], -1
+        for order, t in members:
+            if t.start >= end:
+                loci.append([])
+            loci[-1].append((order, t))
+            end = max(end, t.end)
+        for locus in loci:
+            locus.sort(key=lambda item: item[0])  # ties: the first transcript in the file
+            _, best = max(locus, key=lambda item: (item[1].canonical, sum(e - s for s, e in set(item[1].exons))))
+            genes.append(_as_gene(best.gene_name, best))
     return genes
 
 
-def _as_gene(name: str, transcript: dict) -> Gene:
-    exons = tuple(sorted(set(transcript["exons"])))
-    return Gene(name, transcript["chrom"], transcript["strand"], exons[0][0], max(e for _, e in exons), exons)
+def _as_gene(name: str, transcript) -> Gene:
+    exons = tuple(sorted(set(transcript.exons)))
+    return Gene(name, transcript.chrom, transcript.strand, exons[0][0], max(e for _, e in exons), exons)

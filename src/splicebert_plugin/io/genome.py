@@ -2,44 +2,116 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class GenomeError(ValueError):
     """The genome FASTA cannot be used; the message names the file and the fix."""
 
 
+def index_problem(fasta: Path, index: Path) -> str | None:
+    """Why the ``.fai`` ``index`` cannot be trusted for ``fasta`` (None when it can).
+
+    An index is stale when it is older than the FASTA (by more than a second), or (plain FASTA) when its records do not
+    fit the file: a contig that would end past the file's end, a record that does not start
+    after a line break, or sequence left after the last indexed contig (contigs were added).
+    """
+    # a second of slack: a checkout or copy may write the two files in either order
+    if index.stat().st_mtime < fasta.stat().st_mtime - 1.0:
+        return f"{index.name} is older than the FASTA"
+    try:
+        entries = []
+        for line in index.read_text().splitlines():
+            if line.strip():
+                name, length, offset, line_bases, line_width = line.split("\t")[:5]
+                entries.append((name, int(length), int(offset), int(line_bases), int(line_width)))
+    except (ValueError, UnicodeDecodeError):
+        return f"{index.name} is not a FASTA index (expected 5 tab-separated columns per contig)"
+    if not entries:
+        return f"{index.name} lists no contig"
+    with open(fasta, "rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            return None  # bgzip: offsets are in uncompressed coordinates; the age check is what we can do
+        size = os.fstat(handle.fileno()).st_size
+        previous_end = 0
+        for name, length, offset, line_bases, line_width in entries:
+            if line_bases < 1 or line_width < line_bases or offset < previous_end:
+                return f"{index.name} does not fit the FASTA (record {name!r})"
+            full, rest = divmod(length, line_bases)
+            end = offset + full * line_width + rest
+            handle.seek(max(offset - 1, 0))
+            if end > size or (offset > 0 and handle.read(1) != b"\n"):
+                return f"{index.name} does not fit the FASTA (contig {name!r} is not where the index says)"
+            previous_end = end
+        handle.seek(previous_end)
+        tail = handle.read(1 << 16)
+        if tail.strip() or size - previous_end > len(tail):
+            return f"{index.name} does not list every contig of the FASTA"
+    return None
+
+
 class Genome:
     """An indexed FASTA opened read-only; sequence outside a contig reads as ``N``.
 
-    The index (``.fai``, and ``.gzi`` for bgzip) must exist: this class never writes next to
-    the input. Create it with ``samtools faidx genome.fa`` (or ``pyfaidx genome.fa``).
+    The index (``.fai``, and ``.gzi`` for bgzip) must exist. A stale ``.fai`` (see
+    :func:`index_problem`) is rebuilt when its folder is writable and refused otherwise; it is
+    never used silently. Create an index with ``samtools faidx genome.fa``.
     """
 
     def __init__(self, path: str | Path):
         import pyfaidx
 
         self.path = Path(path)
+        if self.path.is_dir():
+            raise GenomeError(f"genome FASTA {self.path} is a folder; pass the FASTA file with -R")
         if not self.path.is_file():
             raise GenomeError(f"genome FASTA {self.path} does not exist; pass the reference with -R")
-        index = Path(str(self.path) + ".fai")
+        index = Path(f"{self.path}.fai")
         if not index.is_file():
             raise GenomeError(
                 f"genome FASTA {self.path} has no index {index.name}; create it with "
                 f"'samtools faidx {self.path}' (or 'pyfaidx {self.path}')"
             )
         with open(self.path, "rb") as handle:
-            magic = handle.read(2)
-        if magic == b"\x1f\x8b" and not Path(str(self.path) + ".gzi").is_file():
+            magic = handle.read(3)
+        if magic[:2] == b"\x1f\x8b" and not Path(f"{self.path}.gzi").is_file():
             raise GenomeError(
                 f"genome FASTA {self.path} is gzip-compressed without a bgzip index (.gzi); recompress it with "
                 f"'bgzip' and index it with 'samtools faidx', or decompress it"
             )
+        if magic == b"\xef\xbb\xbf":
+            raise GenomeError(f"genome FASTA {self.path} starts with a UTF-8 byte-order mark, which FASTA indexes "
+                              "cannot describe; remove it (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//') and re-index")
+        problem = index_problem(self.path, index)
+        if problem is not None:
+            self._rebuild_index(index, problem, compressed=magic[:2] == b"\x1f\x8b")
         try:
             self._fasta = pyfaidx.Fasta(str(self.path), as_raw=True, rebuild=False, build_index=False)
         except Exception as error:  # pyfaidx raises several unrelated types for unreadable files
             raise GenomeError(f"cannot read genome FASTA {self.path}: {error}") from None
         self.lengths = {name: len(record) for name, record in self._fasta.records.items()}
+
+    def _rebuild_index(self, index: Path, problem: str, *, compressed: bool) -> None:
+        import pyfaidx
+
+        fix = f"rebuild it with 'samtools faidx {self.path}'"
+        if compressed or not os.access(index.parent, os.W_OK) or not os.access(index, os.W_OK):
+            raise GenomeError(f"the index of genome FASTA {self.path} is stale ({problem}); {fix}")
+        log.warning("the index of %s is stale (%s): rebuilding it", self.path, problem)
+        fresh = Path(f"{index}.rebuilding")
+        try:
+            index.replace(fresh)  # keep the old one aside until the new one is written
+            pyfaidx.Faidx(str(self.path), build_index=True).close()
+        except Exception as error:
+            if fresh.exists() and not index.exists():
+                fresh.replace(index)
+            raise GenomeError(f"the index of genome FASTA {self.path} is stale ({problem}) and could not be "
+                              f"rebuilt ({error}); {fix}") from None
+        fresh.unlink(missing_ok=True)
 
     @property
     def contigs(self) -> list[str]:

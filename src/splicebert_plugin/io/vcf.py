@@ -2,19 +2,20 @@
 
 Records are read as text (plain, gzip or bgzip VCF; BCF through cyvcf2) and written back as
 text with only the INFO column changed, so nothing the scorer does not own is reformatted.
-``.vcf.gz`` output is BGZF (readable by htslib, indexable by tabix).
+Writing files (atomically, BGZF for ``.vcf.gz``) is ``io.outputs``.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
-import struct
 import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from .text import GZIP_MAGIC, stream_lines
+from .text import lines as text_lines
 
 
 class VcfFormatError(ValueError):
@@ -35,14 +36,18 @@ class VcfRecord:
 
 
 class VcfReader:
-    """Header lines, then records, from a VCF path or ``-`` (standard input)."""
+    """Header lines, then records, from a VCF path or ``-`` (standard input).
+
+    Plain, gzip and bgzip VCF are read as text (a UTF-8 byte-order mark is accepted; a byte that
+    is not UTF-8 is an error naming the line), BCF through cyvcf2. A truncated or corrupt gzip
+    stream is a :class:`VcfFormatError`, not a silently shorter input.
+    """
 
     def __init__(self, path: str):
         self.path = path
         self.header: list[str] = []
         self._lines = self._open()
         self._lineno = 0
-        self._pending: str | None = None
         for line in self._lines:
             self._lineno += 1
             if line.startswith("##"):
@@ -57,32 +62,37 @@ class VcfReader:
         else:
             if not self.header or not self.header[-1].startswith("#CHROM"):
                 raise VcfFormatError(f"{path} has no '#CHROM' header line; is this a VCF?")
+        columns = self.header[-1].split("\t")
+        if columns[:8] != ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]:
+            raise VcfFormatError(
+                f"{path} line {self._lineno}: the column header must start with the 8 tab-separated VCF columns "
+                f"#CHROM POS ID REF ALT QUAL FILTER INFO, found {columns[:8]}"
+            )
 
     def _open(self) -> Iterator[str]:
         if self.path == "-":
-            return (line.rstrip("\r\n") for line in sys.stdin)
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:  # a text stream without bytes underneath (tests, notebooks)
+                return (line.rstrip("\r\n") for line in sys.stdin)
+            return stream_lines(stream, VcfFormatError, "standard input")
         path = Path(self.path)
+        if path.is_dir():
+            raise VcfFormatError(f"VCF {path} is a folder; pass the VCF file with -I")
         if not path.is_file():
             raise VcfFormatError(f"VCF {path} does not exist; pass the variants with -I")
         with open(path, "rb") as handle:
             magic = handle.read(4)
         if path.suffix == ".bcf" or magic[:3] == b"BCF":
             return self._bcf_lines(path)
-        if magic[:2] == b"\x1f\x8b":
-            handle = gzip.open(path, "rt")
-            probe = handle.read(3)
-            handle.seek(0)
-            if probe == "BCF":
-                handle.close()
+        if magic[:2] == GZIP_MAGIC:
+            try:
+                with gzip.open(path, "rb") as probe:
+                    is_bcf = probe.read(3) == b"BCF"
+            except (EOFError, OSError, zlib.error) as error:
+                raise VcfFormatError(f"{path} is not readable gzip ({error}); check it with 'gzip -t {path}'") from None
+            if is_bcf:
                 return self._bcf_lines(path)
-            return self._text_lines(handle)
-        return self._text_lines(open(path))
-
-    @staticmethod
-    def _text_lines(handle) -> Iterator[str]:
-        with handle:
-            for line in handle:
-                yield line.rstrip("\r\n")
+        return (line for _, line in text_lines(path, VcfFormatError))
 
     @staticmethod
     def _bcf_lines(path: Path) -> Iterator[str]:
@@ -90,7 +100,10 @@ class VcfReader:
             from cyvcf2 import VCF
         except ImportError:
             raise VcfFormatError(f"{path} is BCF; reading BCF needs cyvcf2: pip install 'splicebert-plugin[vcf]'") from None
-        vcf = VCF(str(path))
+        try:
+            vcf = VCF(str(path))
+        except OSError as error:
+            raise VcfFormatError(f"{path}: cannot read it as BCF ({error})") from None
         yield from vcf.raw_header.rstrip("\n").split("\n")
         for variant in vcf:
             yield str(variant).rstrip("\n")
@@ -134,84 +147,36 @@ def parse_record(line: str, lineno: int, path: str) -> VcfRecord:
     return VcfRecord(lineno, chrom, pos_value, vid, ref, tuple(alt.split(",")), tuple(fields))
 
 
-def with_info(record: VcfRecord, entries: dict[str, str]) -> str:
-    """The record's line with ``entries`` set in INFO (replacing same-named keys); nothing else changes."""
+#: characters that cannot appear raw in an INFO value (VCF 4.3 section 1.2), and ``|``, which
+#: separates the fields of our entries; each is written percent-encoded (``%3B`` for ``;``)
+_INFO_UNSAFE = {char: f"%{ord(char):02X}" for char in "%;=, |\t\r\n"}
+_INFO_TABLE = str.maketrans(_INFO_UNSAFE)
+
+
+def info_safe(text: str) -> str:
+    """``text`` with the characters INFO values cannot hold percent-encoded (``%`` first)."""
+    return text.translate(_INFO_TABLE)
+
+
+def with_info(record: VcfRecord, entries: dict[str, str], owned: tuple[str, ...] = ()) -> str:
+    """The record's line with ``entries`` set in INFO; keys in ``entries`` or ``owned`` already
+    there are removed first (so re-scoring leaves nothing stale). Nothing else changes."""
     fields = list(record.fields)
-    keys = set(entries)
-    kept = [item for item in fields[7].split(";") if item and item != "." and item.split("=", 1)[0] not in keys]
+    drop = set(entries) | set(owned)
+    kept = [item for item in fields[7].split(";") if item and item != "." and item.split("=", 1)[0] not in drop]
     kept.extend(f"{key}={value}" if value is not None else key for key, value in entries.items())
     fields[7] = ";".join(kept) if kept else "."
     return "\t".join(fields)
 
 
-def with_header_lines(header: list[str], new_lines: list[str]) -> list[str]:
-    """Header with ``new_lines`` inserted before ``#CHROM`` (same-ID INFO lines replaced)."""
+def with_header_lines(header: list[str], new_lines: list[str], owned_prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Header with ``new_lines`` inserted before ``#CHROM``; INFO lines with the same IDs and
+    lines starting with one of ``owned_prefixes`` (an earlier run's) are removed."""
     ids = {line.split("ID=", 1)[1].split(",", 1)[0] for line in new_lines if "ID=" in line}
     kept = [
         line
         for line in header[:-1]
         if not (line.startswith("##INFO=<ID=") and line[len("##INFO=<ID=") :].split(",", 1)[0] in ids)
+        and not line.startswith(owned_prefixes or ("\0",))
     ]
     return kept + new_lines + header[-1:]
-
-
-class BgzfWriter(io.RawIOBase):
-    """Minimal BGZF (blocked gzip) text writer, as htslib and tabix expect."""
-
-    _BLOCK = 0xFF00
-    _EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-
-    def __init__(self, path: str):
-        self._handle = open(path, "wb")
-        self._buffer = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._buffer.extend(data.encode() if isinstance(data, str) else data)
-        while len(self._buffer) >= self._BLOCK:
-            self._flush_block(bytes(self._buffer[: self._BLOCK]))
-            del self._buffer[: self._BLOCK]
-        return len(data)
-
-    def _flush_block(self, data: bytes) -> None:
-        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = compressor.compress(data) + compressor.flush()
-        header = struct.pack("<BBBBIBBHBBHH", 31, 139, 8, 4, 0, 0, 255, 6, 66, 67, 2, len(body) + 25)
-        self._handle.write(header + body + struct.pack("<II", zlib.crc32(data), len(data)))
-
-    def close(self) -> None:
-        if not self._handle.closed:
-            if self._buffer:
-                self._flush_block(bytes(self._buffer))
-                self._buffer.clear()
-            self._handle.write(self._EOF)
-            self._handle.close()
-        super().close()
-
-
-def open_output(path: str):
-    """Text sink for ``path``: ``-`` = standard output, ``*.gz`` = BGZF, else plain text."""
-    if path == "-":
-        return _NoClose(sys.stdout)
-    if path.endswith((".gz", ".bgz")):
-        return io.TextIOWrapper(io.BufferedWriter(BgzfWriter(path)), encoding="utf-8", newline="\n")
-    return open(path, "w", encoding="utf-8", newline="\n")
-
-
-class _NoClose:
-    def __init__(self, stream):
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        return self._stream.write(text)
-
-    def close(self) -> None:
-        self._stream.flush()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -1,4 +1,4 @@
-"""Branchpoint fine-tuning data (ALGORITHMS.md section 4): Mercer et al. regions in 510-nt windows.
+"""Branchpoint fine-tuning data (docs/training.md): Mercer et al. regions in 510-nt windows.
 
 Each BED row is a branchpoint search region (18-44 nt upstream of an acceptor; 0-based start,
 half-open) with one label per position in genomic + order: 1 = high-confidence branchpoint,

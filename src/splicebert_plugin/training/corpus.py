@@ -74,7 +74,9 @@ def iter_transcripts(item: CorpusInput) -> Iterator[str]:
     from ..io.genome import Genome
 
     if item.annotation is None:
-        yield from _fasta_records(item.fasta)
+        from ..io.fasta import read_fasta
+
+        yield from (sequence.upper() for _, sequence in read_fasta(item.fasta))
         return
     spans = merge_spans(read_transcript_spans(item.annotation))
     with Genome(item.fasta) as genome:
@@ -86,25 +88,6 @@ def iter_transcripts(item: CorpusInput) -> Iterator[str]:
                 continue  # transcripts on contigs (or beyond ends) the FASTA lacks
             sequence, _ = genome.fetch(contig, start, end)
             yield sequence if strand == "+" else reverse_complement(sequence)
-
-
-def _fasta_records(path: str) -> Iterator[str]:
-    import gzip
-
-    with open(path, "rb") as handle:
-        gz = handle.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    parts: list[str] = []
-    with opener(path, "rt") as handle:
-        for line in handle:
-            if line.startswith(">"):
-                if parts:
-                    yield "".join(parts).upper()
-                parts = []
-            else:
-                parts.append(line.strip())
-    if parts:
-        yield "".join(parts).upper()
 
 
 def _fingerprint(inputs: Sequence[CorpusInput], settings: dict) -> str:

@@ -1,26 +1,32 @@
-"""Fine-tuning with cross-validation (ALGORITHMS.md section 4), one loop for both tasks.
+"""Fine-tuning with cross-validation (``docs/training.md``), one loop for both tasks.
 
 - Branchpoints: token classification (dropout + Linear(hidden -> 2) per token), folds = whole
   chromosomes, validation metric average precision. Scores are the softmax probability of
-  class 1 (the original used sigmoid(logit_1): changed, as ALGORITHMS.md says).
+  class 1 (the original used sigmoid(logit_1): changed, see ``docs/differences.md``).
 - Splice sites: sequence classification (pooler Linear + tanh, dropout, Linear(hidden -> 1), BCE),
-  one model per kind (donor, acceptor), k folds of whole loci, validation metric AUROC; test
-  metrics F1 of ``sigmoid(logit) >= 0.5`` (on probabilities: the original thresholded raw
-  logits, a bug) and AUROC, next to a one-hot logistic regression on the +-30 nt around the
-  site fitted on the same training folds (what the local sequence alone gives).
+  one model per kind (donor, acceptor), k folds of whole loci, validation metric AUROC, next to
+  a one-hot logistic regression on the +-30 nt around the site fitted on the same training folds
+  (what the local sequence alone gives).
 
 For fold k the test examples are fold k, the validation examples fold k + 1, the rest train.
 Training: AdamW, LR halved when the validation metric has not improved for ``plateau_patience``
 epochs, early stopping after ``patience`` epochs without improvement; the best epoch's weights
 predict the test fold. The loop runs under ``accelerate launch`` (data parallel: ``batch_size``
 is per process; validation and test predictions are gathered from all processes, without the
-padding duplicates) or plain ``python`` (one process, CPU or GPU). Every fold starts from the pretrained encoder
-with a new head (the masked-LM head is not used).
+padding duplicates) or plain ``python`` (one process, CPU or GPU). Every fold starts from the
+pretrained encoder with a new head (the masked-LM head is not used).
+
+Both tasks write ``predictions_<group>_fold<k>.tsv`` (probabilities with 9 significant digits, so
+every metric can be recomputed from them exactly) and one ``summary.json`` of the same shape:
+``{"task", "config", "world_size", "validation_metric", "groups": {<group>: {"data", "folds",
+"mean", "pooled", "pooled_baseline"}}}``, with the groups ``branchpoints`` or ``donor`` /
+``acceptor`` and the same test metrics everywhere: average precision, AUROC and F1 of
+probability >= 0.5 (on probabilities: the original thresholded raw logits, a bug).
 """
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import sys
 from dataclasses import asdict, dataclass, replace
@@ -115,14 +121,30 @@ class SpliceSiteConfig(_FinetuneConfig):
 
 @dataclass(frozen=True)
 class _Task:
-    """What differs between the fine-tuning tasks."""
+    """What differs between the fine-tuning tasks' models."""
 
     name: str
     model_class: Callable
     num_labels: int
     to_probability: Callable  # logits tensor -> probability tensor (one per label position)
-    metric: Callable  # (labels, probabilities) numpy -> float, higher is better; labels < 0 ignored
+    metric: Callable  # (labels, probabilities) numpy -> float, higher is better: early stopping
     metric_name: str
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One set of examples to cross-validate (all branchpoint windows; the donors; the acceptors)."""
+
+    name: str
+    items: list
+    fold_of: list[int]  # fold index of each item
+    folds: int
+    dataset: Callable  # items -> TensorDataset (input ids, labels)
+    describe_fold: Callable  # fold index -> dict added to that fold's summary
+    prediction_header: tuple[str, ...]
+    prediction_rows: Callable  # (test items, probabilities, baseline or None) -> rows of the predictions TSV
+    data: dict  # counts of the examples, for the summary
+    baseline: Callable | None = None  # (train items, test items) -> test probabilities at the scored positions
 
 
 def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
@@ -141,14 +163,21 @@ def _fold_split(items: list, fold_of: list[int], k: int, folds: int) -> dict[str
     """Fold ``k`` tests, fold ``k + 1`` (cyclically) validates, the other folds train."""
     valid = (k + 1) % folds
     split = {"test": [], "valid": [], "train": []}
-    for item, fold in zip(items, fold_of):
+    for item, fold in zip(items, fold_of, strict=True):
         split["test" if fold == k else "valid" if fold == valid else "train"].append(item)
     return split
 
 
 def _scored(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions that carry a label (``labels >= 0``), flattened."""
     keep = labels >= 0
     return labels[keep], probs[keep]
+
+
+def _test_metrics(labels: np.ndarray, probs: np.ndarray, prefix: str = "test") -> dict[str, float]:
+    """The same metrics for every task: AP, AUROC and F1 of probability >= 0.5."""
+    return {f"{prefix}_ap": average_precision(labels, probs), f"{prefix}_auroc": auroc(labels, probs),
+            f"{prefix}_f1": f1_at(labels, probs, 0.5)}
 
 
 def _accelerator(config):
@@ -160,7 +189,7 @@ def _accelerator(config):
 
 def _base_model(config, accelerator, output: Path) -> Path:
     """The starting masked-LM checkpoint saved once as a plain folder every fold loads from."""
-    from ..score_vcf import resolve_model
+    from ..loading import resolve_model
 
     model_dir = output / "base_model"
     if accelerator.is_main_process:
@@ -231,7 +260,7 @@ def _fit_fold(accelerator, task: _Task, config, model_dir: Path, train, valid, t
             accelerator.backward(loss)
             optimizer.step()
             optimizer.zero_grad()
-        value = task.metric(*_predict(accelerator, model, valid_loader, task.to_probability))
+        value = task.metric(*_scored(*_predict(accelerator, model, valid_loader, task.to_probability)))
         if np.isnan(value):
             raise ValueError(f"{task.name} fold {fold}: the validation fold lacks positives or negatives; "
                              "use fewer folds or more data")
@@ -251,9 +280,66 @@ def _fit_fold(accelerator, task: _Task, config, model_dir: Path, train, valid, t
     return float(best), epochs, labels, probs
 
 
+def _cross_validate(accelerator, task: _Task, group: _Group, config, model_dir: Path, output: Path,
+                    progress: bool) -> dict:
+    """Every fold of ``group`` (or the first ``config.max_folds``); returns the group's summary:
+    ``{"data", "folds": {"fold<k>": {...}}, "mean": {...}, "pooled": {...}}`` with the same
+    metric names for every task (``test_ap``, ``test_auroc``, ``test_f1``; ``baseline_test_*``
+    where the task has a baseline, else None)."""
+    folds, pooled = {}, {"labels": [], "probs": [], "baseline": []}
+    for k in range(config.max_folds or group.folds):
+        split = _fold_split(group.items, group.fold_of, k, group.folds)
+        best, epochs, labels, probs = _fit_fold(accelerator, replace(task, name=group.name), config, model_dir,
+                                                *(group.dataset(split[s]) for s in ("train", "valid", "test")),
+                                                fold=k, progress=progress)
+        scored_labels, scored_probs = _scored(labels, probs)
+        baseline = None if group.baseline is None else group.baseline(split["train"], split["test"])
+        folds[f"fold{k}"] = {
+            **group.describe_fold(k), "train": len(split["train"]), "valid": len(split["valid"]),
+            "test": len(split["test"]), "test_positives": int((scored_labels == 1).sum()), "epochs": epochs,
+            f"best_valid_{task.metric_name}": best, **_test_metrics(scored_labels, scored_probs),
+            "baseline": None if baseline is None else _test_metrics(scored_labels, baseline),
+        }
+        if accelerator.is_main_process:
+            with open(output / f"predictions_{group.name}_fold{k}.tsv", "w") as handle:
+                handle.write("\t".join(group.prediction_header) + "\n")
+                for row in group.prediction_rows(split["test"], probs, baseline):
+                    handle.write("\t".join(str(v) for v in row) + "\n")
+        pooled["labels"].append(scored_labels)
+        pooled["probs"].append(scored_probs)
+        if baseline is not None:
+            pooled["baseline"].append(baseline)
+    names = list(_test_metrics(np.zeros(0), np.zeros(0)))
+    labels = np.concatenate(pooled["labels"])
+    return {
+        "data": group.data,
+        "folds": folds,
+        "mean": {name: float(np.mean([f[name] for f in folds.values()])) for name in names},
+        "pooled": _test_metrics(labels, np.concatenate(pooled["probs"])),
+        "pooled_baseline": _test_metrics(labels, np.concatenate(pooled["baseline"])) if pooled["baseline"] else None,
+    }
+
+
+def _run(task: _Task, config, groups: Callable, progress: bool) -> dict:
+    """The shared driver: base model, the groups' cross-validations, one ``summary.json``.
+
+    ``groups()`` builds the examples (after the base model is saved, so a bad model fails first).
+    """
+    accelerator = _accelerator(config)
+    output = Path(config.output_dir)
+    model_dir = _base_model(config, accelerator, output)
+    summary = {"task": task.name, "config": asdict(config), "world_size": accelerator.num_processes,
+               "validation_metric": task.metric_name, "groups": {}}
+    for group in groups():
+        summary["groups"][group.name] = _cross_validate(accelerator, task, group, config, model_dir, output, progress)
+    if accelerator.is_main_process:
+        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 # --------------------------------------------------------------------------- branchpoints
 
-def _branchpoint_tensors(windows):
+def _branchpoint_dataset(windows):
     from torch.utils.data import TensorDataset
 
     from .. import tokenization
@@ -264,56 +350,44 @@ def _branchpoint_tensors(windows):
     return TensorDataset(ids, labels)
 
 
+def _branchpoint_rows(windows, probs, baseline=None):
+    for window, row in zip(windows, probs, strict=True):
+        for index in np.flatnonzero(window.labels >= 0):
+            yield window.name, window.chrom, window.strand, index, window.labels[index], f"{row[index + 1]:.9g}"
+
+
 def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -> dict:
-    """Cross-validated branchpoint fine-tuning; returns (and writes) the per-fold and pooled AP."""
+    """Cross-validated branchpoint fine-tuning; returns (and writes) the summary (see :func:`_cross_validate`)."""
     from ..io.genome import Genome
     from ..modeling_splicebert import SpliceBertForTokenClassification
     from .branchpoints import branchpoint_windows
 
     task = _Task("branchpoints", SpliceBertForTokenClassification, 2,
                  to_probability=lambda logits: torch.softmax(logits, -1)[..., 1],
-                 metric=lambda labels, probs: average_precision(*_scored(labels, probs)), metric_name="ap")
-    accelerator = _accelerator(config)
-    output = Path(config.output_dir)
-    with Genome(config.genome) as genome:
-        windows = list(branchpoint_windows(config.bed, genome, width=config.width))
-    if not windows:
-        raise ValueError(f"no branchpoint region of {config.bed} lies in {config.genome}")
-    folds = chromosome_folds([w.chrom for w in windows], config.folds)
-    model_dir = _base_model(config, accelerator, output)
-    results, pooled_labels, pooled_scores = {}, [], []
-    fold_of_chrom = {chrom: k for k, chroms in enumerate(folds) for chrom in chroms}
-    fold_of = [fold_of_chrom[w.chrom] for w in windows]
-    for k, test_chroms in enumerate(folds[: config.max_folds or None]):
-        valid_chroms = folds[(k + 1) % len(folds)]
-        split = _fold_split(windows, fold_of, k, len(folds))
-        best, epochs, labels, probs = _fit_fold(accelerator, task, config, model_dir,
-                                                *(_branchpoint_tensors(split[s]) for s in ("train", "valid", "test")),
-                                                fold=k, progress=progress)
-        scored_labels, scored = _scored(labels, probs)
-        results[f"fold{k}"] = {"test_chromosomes": test_chroms, "valid_chromosomes": valid_chroms,
-                               "train_windows": len(split["train"]), "test_windows": len(split["test"]),
-                               "epochs": epochs, "best_valid_ap": best,
-                               "test_ap": average_precision(scored_labels, scored)}
-        if accelerator.is_main_process:
-            with open(output / f"predictions_fold{k}.tsv", "w") as handle:
-                handle.write("window\tchrom\tstrand\tindex\tlabel\tprob_bp\n")
-                for window, row in zip(split["test"], probs):
-                    for index in np.flatnonzero(window.labels >= 0):
-                        handle.write(f"{window.name}\t{window.chrom}\t{window.strand}\t{index}\t"
-                                     f"{window.labels[index]}\t{row[index + 1]:.6f}\n")
-        pooled_labels.append(scored_labels)
-        pooled_scores.append(scored)
-    summary = {"config": asdict(config), "world_size": accelerator.num_processes, "folds": results,
-               "pooled_test_ap": average_precision(np.concatenate(pooled_labels), np.concatenate(pooled_scores))}
-    if accelerator.is_main_process:
-        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+                 metric=average_precision, metric_name="ap")
+
+    def groups():
+        with Genome(config.genome) as genome:
+            windows = list(branchpoint_windows(config.bed, genome, width=config.width))
+        if not windows:
+            raise ValueError(f"no branchpoint region of {config.bed} lies in {config.genome}")
+        folds = chromosome_folds([w.chrom for w in windows], config.folds)
+        fold_of_chrom = {chrom: k for k, chroms in enumerate(folds) for chrom in chroms}
+        yield _Group(
+            "branchpoints", windows, [fold_of_chrom[w.chrom] for w in windows], len(folds), _branchpoint_dataset,
+            describe_fold=lambda k: {"test_chromosomes": folds[k], "valid_chromosomes": folds[(k + 1) % len(folds)]},
+            prediction_header=("window", "chrom", "strand", "index", "label", "prob_bp"),
+            prediction_rows=_branchpoint_rows,
+            data={"windows": len(windows), "branchpoints": int(sum((w.labels == 1).sum() for w in windows)),
+                  "chromosomes": sorted(fold_of_chrom)},
+        )
+
+    return _run(task, config, groups, progress)
 
 
 # --------------------------------------------------------------------------- splice sites
 
-def _site_tensors(examples):
+def _site_dataset(examples):
     from torch.utils.data import TensorDataset
 
     from .. import tokenization
@@ -322,13 +396,18 @@ def _site_tensors(examples):
     return TensorDataset(ids, torch.tensor([float(e.label) for e in examples]))
 
 
+def _site_rows(examples, probs, baseline):
+    baseline = [None] * len(examples) if baseline is None else baseline
+    for example, prob, base in zip(examples, probs, baseline, strict=True):
+        yield (example.kind, example.chrom, example.boundary, example.strand, example.locus, example.label,
+               f"{prob:.9g}", "" if base is None else f"{base:.9g}")
+
+
 def _site_baseline(train, test, centre: int, flank: int) -> np.ndarray:
     """Test probabilities of a one-hot logistic regression on the ``flank`` nt each side of the
-    boundary, fitted on the training examples (0.5 everywhere when ``flank`` is 0)."""
+    boundary, fitted on the training examples."""
     from .baselines import LogisticRegression, one_hot
 
-    if flank == 0:
-        return np.full(len(test), 0.5)
     start, end = max(0, centre - flank), centre + flank
     model = LogisticRegression().fit(one_hot([e.sequence for e in train], start, end),
                                      np.array([e.label for e in train]))
@@ -336,7 +415,8 @@ def _site_baseline(train, test, centre: int, flank: int) -> np.ndarray:
 
 
 def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) -> dict:
-    """Cross-validated donor/acceptor classification; returns (and writes) F1 and AUROC per fold."""
+    """Cross-validated donor/acceptor classification; returns (and writes) the summary (see
+    :func:`_cross_validate`), one group per kind."""
     from ..io.annotation import read_transcripts
     from ..io.genome import Genome
     from ..modeling_splicebert import SpliceBertForSequenceClassification
@@ -345,52 +425,29 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
     kinds = [k.strip() for k in config.kinds.split(",") if k.strip()]
     if not kinds or any(k not in KINDS for k in kinds):
         raise ValueError(f"kinds {config.kinds!r}: a comma-separated subset of {KINDS}")
-    task = _Task("splice sites", SpliceBertForSequenceClassification, 1,
+    task = _Task("splice_sites", SpliceBertForSequenceClassification, 1,
                  to_probability=lambda logits: torch.sigmoid(logits[:, 0]), metric=auroc, metric_name="auroc")
-    accelerator = _accelerator(config)
-    output = Path(config.output_dir)
-    transcripts = read_transcripts(config.annotation)
-    model_dir = _base_model(config, accelerator, output)
-    summary = {"config": asdict(config), "world_size": accelerator.num_processes}
-    for kind in kinds:
-        with Genome(config.genome) as genome:
-            sites = splice_site_examples(genome, transcripts, kind, width=config.width,
-                                         decoys_per_site=config.decoys_per_site, seed=config.seed)
-        examples = sites.examples
-        if not any(e.label for e in examples):
-            raise ValueError(f"no annotated {kind} of {config.annotation} lies in {config.genome}")
-        fold_of = grouped_folds([e.locus for e in examples], config.folds, seed=config.seed)
-        results, pooled_labels, pooled_probs = {}, [], []
-        for k in range(config.max_folds or config.folds):
-            split = _fold_split(examples, fold_of, k, config.folds)
-            best, epochs, labels, probs = _fit_fold(accelerator, replace(task, name=f"{kind}s"), config, model_dir,
-                                                    *(_site_tensors(split[s]) for s in ("train", "valid", "test")),
-                                                    fold=k, progress=progress)
-            baseline = _site_baseline(split["train"], split["test"], config.width // 2, config.baseline_flank)
-            results[f"fold{k}"] = {
-                "train": len(split["train"]), "valid": len(split["valid"]), "test": len(split["test"]),
-                "test_positives": int(labels.sum()), "epochs": epochs, "best_valid_auroc": best,
-                "test_auroc": auroc(labels, probs), "test_f1": f1_at(labels, probs, 0.5),
-                "baseline_test_auroc": auroc(labels, baseline), "baseline_test_f1": f1_at(labels, baseline, 0.5),
-            }
-            if accelerator.is_main_process:
-                with open(output / f"predictions_{kind}_fold{k}.tsv", "w") as handle:
-                    handle.write("kind\tchrom\tboundary\tstrand\tlocus\tlabel\tprobability\n")
-                    for example, prob in zip(split["test"], probs):
-                        handle.write(f"{kind}\t{example.chrom}\t{example.boundary}\t{example.strand}\t"
-                                     f"{example.locus}\t{example.label}\t{prob:.6f}\n")
-            pooled_labels.append(labels)
-            pooled_probs.append(probs)
-        labels, probs = np.concatenate(pooled_labels), np.concatenate(pooled_probs)
-        summary[kind] = {
-            "sites": sum(e.label for e in examples), "decoys": sum(1 - e.label for e in examples),
-            "loci": len(set(e.locus for e in examples)), "skipped": dict(sites.skipped), "folds": results,
-            "mean_test_f1": float(np.mean([r["test_f1"] for r in results.values()])),
-            "mean_test_auroc": float(np.mean([r["test_auroc"] for r in results.values()])),
-            "mean_baseline_test_f1": float(np.mean([r["baseline_test_f1"] for r in results.values()])),
-            "mean_baseline_test_auroc": float(np.mean([r["baseline_test_auroc"] for r in results.values()])),
-            "pooled_test_f1": f1_at(labels, probs, 0.5), "pooled_test_auroc": auroc(labels, probs),
-        }
-    if accelerator.is_main_process:
-        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+
+    def groups():
+        transcripts = read_transcripts(config.annotation)
+        for kind in kinds:
+            with Genome(config.genome) as genome:
+                sites = splice_site_examples(genome, transcripts, kind, width=config.width,
+                                             decoys_per_site=config.decoys_per_site, seed=config.seed)
+            examples = sites.examples
+            if not any(e.label for e in examples):
+                raise ValueError(f"no annotated {kind} of {config.annotation} lies in {config.genome}")
+            baseline = None if config.baseline_flank == 0 else functools.partial(
+                _site_baseline, centre=config.width // 2, flank=config.baseline_flank)
+            yield _Group(
+                kind, examples, list(grouped_folds([e.locus for e in examples], config.folds, seed=config.seed)),
+                config.folds, _site_dataset, describe_fold=lambda k: {},
+                prediction_header=("kind", "chrom", "boundary", "strand", "locus", "label", "probability",
+                                   "baseline_probability"),
+                prediction_rows=_site_rows,
+                data={"sites": sum(e.label for e in examples), "decoys": sum(1 - e.label for e in examples),
+                      "loci": len(set(e.locus for e in examples)), "skipped": dict(sites.skipped)},
+                baseline=baseline,
+            )
+
+    return _run(task, config, groups, progress)

@@ -1,4 +1,4 @@
-"""Masked-language-model corruption as in SpliceBERT's pretraining (ALGORITHMS.md section 5).
+"""Masked-language-model corruption as in SpliceBERT's pretraining (docs/training.md).
 
 15 % of the nucleotide positions are chosen (never ``[CLS]``, ``[SEP]``, ``[PAD]`` or other
 special tokens); of those, 80 % become ``[MASK]``, 10 % a random nucleotide drawn from A/C/G/T

@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
@@ -64,7 +65,6 @@ class PretrainConfig:
     log_every: int = 50
     seed: int = 0
     tracker: str | None = None  # e.g. "tensorboard", "wandb"
-    record_batches: bool = False  # write what each process saw (for checking data parallelism)
 
     def __post_init__(self):
         from .config import ConfigError
@@ -108,6 +108,20 @@ class PlateauHalving:
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.bad, self.scale = state["best"], state["bad"], state["scale"]
+
+
+class Callback:
+    """Hooks into :func:`pretrain` (instrumentation, tests); every method is a no-op here.
+
+    Subclass and pass ``pretrain(config, callbacks=[...])``. Hooks see the loop's objects and
+    must not change them: a run's result does not depend on its callbacks.
+    """
+
+    def on_batch(self, step: int, batch: dict, accelerator) -> None:
+        """Before each micro-batch's forward pass; ``step`` = optimiser steps done so far."""
+
+    def on_train_end(self, model, accelerator) -> None:
+        """After the last step, in every process, before the final folder is written."""
 
 
 class Progress:
@@ -190,7 +204,7 @@ def _checkpoints(output_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("_")[1]))
 
 
-def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
+def pretrain(config: PretrainConfig, *, progress: bool = True, callbacks: Sequence[Callback] = ()) -> Path:
     """Run (or resume) pretraining; returns the final Hub-ready model folder."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -258,8 +272,8 @@ def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
             loader = accelerator.skip_first_batches(train_loader, state.batch_in_epoch)
         for batch in loader:
             state.batch_in_epoch += 1
-            if config.record_batches:
-                _record(output_dir, accelerator, f"batch {state.step} {_checksum(batch['input_ids'])}")
+            for callback in callbacks:
+                callback.on_batch(state.step, batch, accelerator)
             with accelerator.accumulate(model):
                 out = model(**batch, output_hidden_states=False)
                 accelerator.backward(out.loss)
@@ -306,9 +320,8 @@ def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
             state.epoch += 1
             state.batch_in_epoch = 0
     bar.close()
-    if config.record_batches:
-        weights = torch.cat([p.detach().float().flatten().cpu() for p in accelerator.unwrap_model(model).parameters()])
-        _record(output_dir, accelerator, f"weights {_checksum(weights)} world {accelerator.num_processes}")
+    for callback in callbacks:
+        callback.on_train_end(accelerator.unwrap_model(model), accelerator)
     accelerator.wait_for_everyone()
     final = output_dir / "final"
     if accelerator.is_main_process:
@@ -319,17 +332,6 @@ def pretrain(config: PretrainConfig, *, progress: bool = True) -> Path:
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return final
-
-
-def _checksum(tensor: torch.Tensor) -> str:
-    import hashlib
-
-    return hashlib.sha256(tensor.detach().cpu().numpy().tobytes()).hexdigest()[:16]
-
-
-def _record(output_dir: Path, accelerator, line: str) -> None:
-    with open(output_dir / f"record_rank{accelerator.process_index}.txt", "a") as handle:
-        handle.write(line + "\n")
 
 
 def _save_checkpoint(accelerator, output_dir: Path, step: int, keep: int) -> None:

@@ -1,4 +1,4 @@
-"""Splice-site classification data (ALGORITHMS.md section 4): annotated sites vs GT/AG decoys.
+"""Splice-site classification data (docs/training.md): annotated sites vs GT/AG decoys.
 
 An equivalent of the Spliceator sets built from a genome FASTA + annotation. For each kind
 (``donor`` or ``acceptor``):
