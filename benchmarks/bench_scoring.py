@@ -36,9 +36,6 @@ from splicebert_plugin.ism import in_silico_mutagenesis
 from splicebert_plugin.scoring import ScoringOptions, VariantScorer
 from splicebert_plugin.windows import reverse_complement
 
-import sys  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_forward import machine_matmul_gflops, model_flops_per_token  # noqa: E402
 
 EXAMPLE = Path(str(resources.files("splicebert_plugin").joinpath("resources", "example")))

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import tempfile
 import time
 from importlib import resources
 from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_forward import machine_matmul_gflops, model_flops_per_token  # noqa: E402
+from bench_forward import (  # the script's folder is on sys.path
+    machine_matmul_gflops,
+    model_flops_per_token,
+)
 
 
 def run_steps(model, batches, steps: int) -> float:
@@ -41,7 +41,12 @@ def run_steps(model, batches, steps: int) -> float:
 
 
 def main(argv=None) -> int:
-    from transformers import BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling, PreTrainedTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForMaskedLM,
+        DataCollatorForLanguageModeling,
+        PreTrainedTokenizerFast,
+    )
 
     from splicebert_plugin import SpliceBertConfig, SpliceBertForMaskedLM, tokenization
     from splicebert_plugin.training.corpus import CorpusInput, TokenCorpus, build_corpus

@@ -1,17 +1,17 @@
-"""Rebuild the bundled scoring example from the shared hg19 pieces (run from the repository root).
+"""Rebuild the bundled scoring example from the hg19 pieces of the data bundle (run from the repository root).
 
-    python scripts/make_example_data.py ../shared/data/genome/hg19_pieces
+    python scripts/make_example_data.py path/to/data/genome/hg19_pieces
 
 Writes src/splicebert_plugin/resources/example/{hg19_chr19_1-560000.fa,.fai,genes.tsv,variants.vcf}.
 The FASTA is the first 560,000 nt of hg19 chr19 (so coordinates are the real ones); the genes are
 SpliceAI's GRCh37 canonical transcripts lying inside it; the variants are placed on real sites.
 """
 
-import gzip
 import sys
 from pathlib import Path
 
-import pyfaidx
+from splicebert_plugin.io.fasta import write_fasta
+from splicebert_plugin.training.genome_pieces import TABLE_HEADER, read_piece
 
 LENGTH = 560_000
 GENES = ("OR4F17", "PLPP2", "MIER2", "THEG", "MADCAM1", "TPGS1", "CDC34")
@@ -20,17 +20,14 @@ GENES = ("OR4F17", "PLPP2", "MIER2", "THEG", "MADCAM1", "TPGS1", "CDC34")
 def main(pieces: str) -> None:
     pieces = Path(pieces)
     out = Path("src/splicebert_plugin/resources/example")
-    with gzip.open(pieces / "hg19_chr19_1-1500000.fa.gz", "rt") as handle:
-        sequence = "".join(line.strip() for line in handle if not line.startswith(">"))[:LENGTH]
+    sequence = read_piece(pieces / "hg19_chr19_1-1500000.fa.gz")[1][:LENGTH]
     fasta = out / "hg19_chr19_1-560000.fa"
-    fasta.write_text(">chr19\n" + "\n".join(sequence[i : i + 60] for i in range(0, LENGTH, 60)) + "\n")
     Path(str(fasta) + ".fai").unlink(missing_ok=True)
-    pyfaidx.Faidx(str(fasta)).close()
+    write_fasta(fasta, [("chr19", sequence)])
 
     rows = [line for line in (pieces / "spliceai_grch37_genes_inside_pieces.tsv").read_text().splitlines()[1:]
             if line.split("\t")[0] in GENES]
-    header = "#NAME\tCHROM\tSTRAND\tTX_START\tTX_END\tEXON_START\tEXON_END"
-    (out / "genes.tsv").write_text(header + "\n" + "\n".join("\t".join(r.split("\t")[:7]) for r in rows) + "\n")
+    (out / "genes.tsv").write_text(TABLE_HEADER + "\n" + "\n".join("\t".join(r.split("\t")[:7]) for r in rows) + "\n")
 
     def base(pos1, n=1):
         return sequence[pos1 - 1 : pos1 - 1 + n].upper()
@@ -66,4 +63,6 @@ def main(pieces: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/genome/hg19_pieces")
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python scripts/make_example_data.py path/to/data/genome/hg19_pieces")
+    main(sys.argv[1])
