@@ -112,3 +112,19 @@ def test_unexpected_errors_are_one_line_with_the_traceback_on_request(tmp_path, 
     assert "internal error" in line and "boom" in line and "-v" in line
     assert main([str(a) for a in ["-v", *argv]]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_sequence_fasta_encoding(tmp_path, tiny_510, capsys):
+    """FASTA read whole (fill-mask, ism): a byte-order mark is fine, a non-UTF-8 byte is named."""
+    bom = tmp_path / "bom.fa"
+    bom.write_bytes(b"\xef\xbb\xbf>seq one\nACGTACGT\nACGT\n")
+    assert main(["fill-mask", "-m", str(tiny_510), "--fasta", str(bom), "--positions", "0,11"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "# seq one" and [row.split("\t")[:2] for row in out[2:]] == [["0", "A"], ["11", "T"]]
+    latin = tmp_path / "latin.fa"
+    latin.write_bytes(b">seq\nACGT\nAC\xe9T\n")
+    line = cli_error(["fill-mask", "-m", tiny_510, "--fasta", latin], capsys)
+    assert "latin.fa line 3" in line and "0xe9" in line
+    empty = tmp_path / "empty.fa"
+    empty.write_text("ACGT\n")
+    assert "is not FASTA" in cli_error(["fill-mask", "-m", tiny_510, "--fasta", empty], capsys)

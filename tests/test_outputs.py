@@ -169,7 +169,7 @@ def test_resume_errors(tiny_510, many_records, tmp_path, capsys, monkeypatch):
     line = cli_error(argv + ["--resume", "--scores", "KL_CONTEXT"], capsys)
     assert "other settings" in line
     assert "standard output cannot be resumed" in cli_error(
-        [str(a) for a in score_argv(tiny_510, many_records, "-", "--resume")], capsys)
+        [str(a) for a in score_argv(tiny_510, many_records, "-", "--resume", "--table", tmp_path / "t.tsv")], capsys)
 
 
 def test_run_files_unit(tmp_path):

@@ -145,8 +145,8 @@ class VcfScoringJob:
         if resume and self.processes.world > 1:
             raise ValueError("--resume works with one process (several processes write the output at the end)")
         self._outputs = [Path(p) for p in (output_vcf, table) if p not in (None, "-")]
-        if resume and not self._outputs:
-            raise ValueError("--resume needs an output file (-O or --table): standard output cannot be resumed")
+        if resume and output_vcf == "-":
+            raise ValueError("--resume needs the output VCF in a file (-O): standard output cannot be resumed")
         self._check_leftovers()
         self.genes = read_annotation(annotation)
         self.genome = Genome(genome)
