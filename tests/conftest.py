@@ -140,3 +140,82 @@ def load_recipe(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# ---- a local HTTP server for the download code (no other host is reachable) ----
+
+class FileServer:
+    """Serves a folder on 127.0.0.1 with HTTP Range support; records every request.
+
+    ``cut_after``: the next response stops after that many body bytes (a broken transfer);
+    ``ignore_range``: answer 200 with the whole file even when a range is asked.
+    """
+
+    def __init__(self, root: Path):
+        import http.server
+        import threading
+
+        self.root, self.requests, self.cut_after, self.ignore_range = Path(root), [], None, False
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                path = server.root / self.path.lstrip("/").split("?")[0]
+                server.requests.append((self.path, self.headers.get("Range")))
+                if not path.is_file():
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                start, status = 0, 200
+                ask = self.headers.get("Range")
+                if ask and not server.ignore_range:
+                    start = int(ask.split("=")[1].split("-")[0])
+                    if start >= len(data):
+                        self.send_error(416)
+                        return
+                    status = 206
+                body = data[start:]
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+                if server.cut_after is not None:
+                    body, server.cut_after = body[: server.cut_after], None
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def file_server(tmp_path):
+    root = tmp_path / "served"
+    root.mkdir()
+    server = FileServer(root)
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    """An empty splicebert cache for this test, downloads allowed."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SPLICEBERT_CACHE", str(folder))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return folder

@@ -103,12 +103,19 @@ def test_corrupted_vcf_line_names_file_and_line(tmp_path, tiny_510, capsys):
     assert "bad.vcf line" in err and "tab-separated" in err
 
 
-def test_missing_fasta_index_names_the_fix(tmp_path, tiny_510, capsys):
+def test_missing_fasta_index_is_built_beside_it_or_explained(tmp_path, tiny_510, capsys, monkeypatch):
     shutil.copy(FASTA, tmp_path / "g.fa")
-    err = cli_error(["score", "--example", "-R", str(tmp_path / "g.fa"), "-m", str(tiny_510), "-q",
-                  "-O", str(tmp_path / "o.vcf")], capsys)
+    argv = ["score", "--example", "-R", str(tmp_path / "g.fa"), "-m", str(tiny_510), "-q", "-O", str(tmp_path / "o.vcf")]
+    assert main(argv) == 0
+    assert (tmp_path / "g.fa.fai").read_text() == (EXAMPLE / "hg19_chr19_1-560000.fa.fai").read_text()
+    assert data_lines(tmp_path / "o.vcf")  # scored
+    (tmp_path / "g.fa.fai").unlink()
+    import splicebert_plugin.io.genome as genome_module
+
+    monkeypatch.setattr(genome_module.os, "access", lambda path, mode: False)  # a folder we cannot write
+    err = cli_error(argv[:-1] + [str(tmp_path / "o2.vcf")], capsys)
     assert "g.fa.fai" in err and "samtools faidx" in err
-    assert not (tmp_path / "g.fa.fai").exists()  # inputs are never modified
+    assert not (tmp_path / "g.fa.fai").exists()
 
 
 def test_plain_gzip_fasta_is_explained(tmp_path, tiny_510, capsys):

@@ -45,6 +45,32 @@ def _export(args, name: str, export, drifted) -> int:
     return 0
 
 
+def _cmd_download(args) -> int:
+    from .builtin_annotations import SOURCES, builtin_table
+    from .downloads import cache_dir
+    from .weights import describe_cache, download_releases, mirror
+
+    if args.list:
+        print(f"cache: {cache_dir()}")
+        print(describe_cache())
+        return 0
+    if not args.names and not args.annotation:
+        raise UsageError("name the models to fetch (SpliceBERT.510nt, SpliceBERT.1024nt, SpliceBERT-human.510nt, "
+                         "or all) and/or --annotation grch37|grch38; --list shows the cache")
+    if (args.source is None) != (args.md5 is None):
+        raise UsageError("--from URL needs --md5 HEX (the archive's checksum), and --md5 needs --from")
+    for name in args.annotation or []:
+        if name.lower() not in SOURCES:
+            raise UsageError(f"--annotation {name!r}: choose grch37 or grch38")
+    if args.names:
+        kwargs = {} if args.source is None else {"source": mirror(args.source, args.md5)}
+        for folder in download_releases(args.names, force=args.force, progress=not args.quiet, **kwargs):
+            print(f"{folder.name}\t{folder}")
+    for name in args.annotation or []:
+        print(f"{name}\t{builtin_table(name, progress=not args.quiet)}")
+    return 0
+
+
 def _cmd_export_hub_models(args) -> int:
     from .hub_export import drifted_files, export_hub_models
 
@@ -98,7 +124,7 @@ def _cmd_fill_mask(args) -> int:
 
     header, sequence = _read_sequence(args)
     positions = _parse_positions(args.positions, len(sequence))
-    model, _ = resolve_model(args.model, device=args.device)
+    model, _ = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
     _print_fill_mask(model, header, sequence, positions)
     return 0
 
@@ -153,7 +179,7 @@ def _cmd_score(args) -> int:
     # every input and output is checked before the model loads: a bad invocation fails at once
     with VcfScoringJob(args.input, args.output, args.reference, args.annotation, options=options,
                        table=args.table, resume=args.resume) as job:
-        model, label = resolve_model(args.model, device=args.device)
+        model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
         if label == DEMO_LABEL:
             log.warning("scoring with the bundled demo model (a small model trained for demonstration, not the "
                         "paper's weights); pass -m with the released SpliceBERT weights for research")
@@ -178,7 +204,7 @@ def _cmd_ism(args) -> int:
     if args.region is None:
         title, sequence = _read_sequence(args)
         target = sequence_region(sequence, title, args.region_start, args.region_end)
-    model, _ = resolve_model(args.model, device=args.device)
+    model, _ = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
     width = options.width_for(model)
     if args.region is not None:
         from .io.genome import Genome
@@ -211,13 +237,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite a non-empty destination")
     p.set_defaults(func=_cmd_convert)
 
-    model_help = "SpliceBERT checkpoint folder, Hub id, or 'demo' (default: the bundled demo model)"
+    model_help = ("release name (SpliceBERT.510nt, SpliceBERT.1024nt, SpliceBERT-human.510nt: fetched once), "
+                  "checkpoint folder, Hub id, or 'demo' (default: the bundled demo model)")
+
+    def add_model_args(p):
+        p.add_argument("-m", "--model", help=model_help)
+        p.add_argument("--offline", action="store_true",
+                       help="never download (as HF_HUB_OFFLINE=1): use the cache only")
+        p.add_argument("--revision", help="Hub revision of a Hub model (MultiMolecule's ports are pinned by default)")
+        p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p = sub.add_parser("score", help="zero-shot splicing scores of the variants in a VCF (SpliceAI-style)")
     p.add_argument("-I", "--input", default="-", help="input VCF (.vcf, .vcf.gz, .bcf; default: stdin)")
     p.add_argument("-O", "--output", default="-", help="output VCF (.vcf or bgzipped .vcf.gz; default: stdout)")
     p.add_argument("-R", "--reference", help="genome FASTA with .fai index (plain or bgzip)")
-    p.add_argument("-A", "--annotation", help="gene annotation: GTF, GFF3 or a SpliceAI table")
-    p.add_argument("-m", "--model", help=model_help)
+    p.add_argument("-A", "--annotation",
+                   help="gene annotation: GTF, GFF3, a SpliceAI table, or grch37 / grch38 (GENCODE canonical "
+                        "transcripts, fetched once)")
+    add_model_args(p)
     p.add_argument("--table", help="also write one row per ALT x gene to this .tsv[.gz] or .parquet file")
     p.add_argument("--scores", default=",".join(DEFAULT_SCORES),
                    help="comma-separated: KL_CONTEXT, MAX_KL, SPLICE_SITE_KL, DELTA_P (one more pass)")
@@ -227,7 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
     p.add_argument("--chunk-size", type=int, default=defaults.chunk_size,
                    help="records read and scored together (the unit shared out between processes)")
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from its .partial output (same command otherwise)")
     p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
@@ -235,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("ism", help="in-silico mutagenesis of a region: KL-context of every substitution")
-    p.add_argument("-m", "--model", help=model_help)
+    add_model_args(p)
     p.add_argument("-R", "--reference", help="genome FASTA (with --region)")
     p.add_argument("--region", help="chr:start-end, 1-based inclusive (with -R)")
     p.add_argument("--strand", default="+", choices=["+", "-"], help="transcript strand of the region")
@@ -249,8 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="heatmap PNG")
     p.add_argument("--window", type=int, help="window width (default: the model's length)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.set_defaults(func=_cmd_ism)
+
+    p = sub.add_parser("download", help="fetch the released weights (and built-in annotations) into the cache")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="SpliceBERT.510nt, SpliceBERT.1024nt, SpliceBERT-human.510nt (any case) or all")
+    p.add_argument("--from", dest="source", metavar="URL",
+                   help="a mirror or local copy of the authors' models.tar.gz (http(s):// or file://)")
+    p.add_argument("--md5", help="the MD5 of the archive given with --from")
+    p.add_argument("--annotation", action="append", metavar="ASSEMBLY",
+                   help="also derive the built-in annotation grch37 or grch38 (GENCODE canonical transcripts)")
+    p.add_argument("--force", action="store_true", help="fetch again what is already cached")
+    p.add_argument("--list", action="store_true", help="show what is in the cache, and where")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_download)
 
     p = sub.add_parser("export-hub-models", help="(re)generate the hub_models/ folders from the package")
     p.add_argument("--out", default="hub_models", help="output folder (default: hub_models)")
@@ -268,8 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--positions", help="comma-separated 0-based positions to mask (default: the centre two)")
 
     p = sub.add_parser("fill-mask", help="probabilities of A/C/G/T at masked positions of a sequence")
-    p.add_argument("-m", "--model", help=model_help)
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    add_model_args(p)
     add_sequence_args(p)
     p.set_defaults(func=_cmd_fill_mask)
 
@@ -299,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers.utils import logging as hf_logging
 
+    previous_offline = os.environ.get("HF_HUB_OFFLINE")
+    if getattr(args, "offline", False):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # one switch for the weights, the annotations and huggingface_hub
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # transformers' per-load bars; our own progress stays on stderr
     name = f"splicebert {args.command}"
@@ -329,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
         if bars:
             hf_logging.enable_progress_bar()
+        if previous_offline is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = previous_offline
 
 
 def _report(name: str, error: BaseException, verbose: bool, bug: bool = False) -> None:

@@ -135,14 +135,16 @@ class VariantEffectModel:
     """Scores batches of :func:`variant_samples` inputs with a SpliceBERT masked-LM model."""
 
     def __init__(self, weights: str | None = "demo", batch_size: int = 16, folder: str | None = None):
-        """``weights``: ``"demo"``, a checkpoint folder, or a path relative to the Kipoi model
-        ``folder`` (the shim passes its ``__file__``)."""
+        """``weights``: ``"demo"``, a release name (fetched once into the cache), a checkpoint
+        folder, or a path relative to the Kipoi model ``folder`` (the shim passes its ``__file__``)."""
         from pathlib import Path
 
         from .checkpoints import CheckpointError
         from .loading import resolve_model
+        from .releases import find_release
 
-        if weights not in (None, "demo") and folder is not None and not Path(weights).is_absolute():
+        if weights not in (None, "demo") and find_release(weights) is None and folder is not None \
+                and not Path(weights).is_absolute():
             base = Path(folder)
             weights = str((base.parent if base.is_file() else base) / weights)
             if not Path(weights).is_dir():

@@ -1,7 +1,7 @@
 """Generate ``kipoi_models/`` (Kipoi model packages over :mod:`kipoi_adapter`); a test checks drift.
 
-One model group ``SpliceBERT`` with a model per released checkpoint (weights: a local folder
-the user fills with ``splicebert convert``) and one for the bundled demo model. The YAML schemas
+One model group ``SpliceBERT`` with a model per released checkpoint (weights: the release name,
+fetched once into the cache, or any checkpoint folder) and one for the bundled demo model. The YAML schemas
 come from the one field table :data:`kipoi_adapter.FIELDS`; the releases from
 :data:`releases.RELEASED_MODELS`. The dataloaders' example arguments point at the package's own
 example files (``src/splicebert_plugin/resources/example``: no second copy), relative to each
@@ -70,7 +70,7 @@ def models() -> list[tuple[str, str, str, int]]:
     """``(folder, title, weights argument, window)`` of every Kipoi model."""
     listed = [(DEMO[0], DEMO[1], "demo", 510)]
     for release in RELEASED_MODELS:
-        listed.append((release.name, f"{release.name}: {release.summary}", "weights", release.nucleotides))
+        listed.append((release.name, f"{release.name}: {release.summary}", release.name, release.nucleotides))
     return listed
 
 
@@ -98,7 +98,7 @@ def _metadata_schema(indent: int = 4) -> str:
 def _model_yaml(folder: str, title: str, weights: str) -> str:
     weights_doc = (
         "'demo' = the bundled demo model" if weights == "demo"
-        else f"folder with the converted {folder} weights: 'splicebert convert <released {folder}> <this folder>/weights'"
+        else f"the release name: fetched once into the cache ('splicebert download {weights}'); or a checkpoint folder"
     )
     return f"""defined_as: {_stem(folder)}_model.SpliceBertModel
 args:

@@ -1,20 +1,29 @@
 """The one place that turns a model spec into a loaded model.
 
 Every command and API that accepts a model (``-m`` of the CLI, fine-tuning's ``--model``, the
-Kipoi packages' ``weights``) goes through :func:`resolve_model`. A spec is:
+Kipoi packages' ``weights``, ``checkpoints.load_masked_lm``) goes through here. A spec is:
 
 - ``None`` or ``"demo"``: the bundled demo model (:data:`splicebert_plugin.DEMO_MODEL`);
-- a checkpoint folder, converted or in the original release format (every weight checked);
-- a Hugging Face Hub id (``owner/name``), loaded through ``transformers``.
+- a release name, any case: ``SpliceBERT.510nt``, ``SpliceBERT.1024nt``,
+  ``SpliceBERT-human.510nt``, or MultiMolecule's ``splicebert``, ``splicebert.510``,
+  ``splicebert-human.510``: taken from the cache (``downloads.cache_dir``), fetched from the
+  authors' archive on first use unless offline (``HF_HUB_OFFLINE=1`` or ``offline=True``);
+- a checkpoint folder: the authors' format, ours, MultiMolecule's or a plain BERT port (every
+  weight checked);
+- a Hugging Face Hub id (``owner/name``), fetched through ``huggingface_hub`` (MultiMolecule's
+  ports at their pinned revision unless ``revision`` says otherwise).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 from .checkpoints import CheckpointError
+
+log = logging.getLogger(__name__)
 
 DEMO_LABEL = "demo (splicebert-plugin demo model, not the paper's weights)"
 
@@ -53,9 +62,56 @@ def _looks_like_path(spec: str) -> bool:
     return Path(spec).exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1
 
 
-def load_model_spec(spec: str | None):
+def release_folder(name: str, *, offline: bool = False, progress: bool = True) -> Path:
+    """The cached Hub-ready folder of release ``name``, downloaded first if needed and allowed."""
+    from .downloads import cache_dir, is_offline
+    from .releases import get_release
+    from .weights import cached_folder, download_releases, models_dir
+
+    release = get_release(name)
+    folder = cached_folder(release.name)
+    if folder is not None:
+        return folder
+    if is_offline(offline):
+        raise CheckpointError(
+            f"{release.name} is not in the cache ({models_dir() / release.name}) and downloads are off "
+            f"(HF_HUB_OFFLINE or --offline): run 'splicebert download {release.name}' on a connected machine and "
+            f"copy its {models_dir() / release.name} folder here (the cache is {cache_dir()}; SPLICEBERT_CACHE moves it)"
+        )
+    log.warning("%s is not cached yet: downloading the authors' release into %s (once)", release.name, models_dir())
+    return download_releases([release.name], progress=progress)[0]
+
+
+def hub_folder(repo_id: str, *, revision: str | None = None, offline: bool = False) -> Path:
+    """A Hub repository's files, through huggingface_hub's cache; MultiMolecule's SpliceBERT
+    ports at their pinned revision unless ``revision`` is given."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    from .downloads import is_offline
+    from .releases import RELEASED_MODELS
+
+    pinned = {r.multimolecule_repo: r.multimolecule_revision for r in RELEASED_MODELS if r.multimolecule_revision}
+    revision = revision or pinned.get(repo_id)
+    patterns = ["*.json", "*.txt", "*.safetensors", "*.bin", "*.md"]
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, local_files_only=is_offline(offline),
+                                      allow_patterns=patterns))
+    except LocalEntryNotFoundError:
+        raise CheckpointError(
+            f"{repo_id}{'@' + revision if revision else ''} is not in the Hugging Face cache and downloads are off "
+            "(HF_HUB_OFFLINE or --offline), or the Hub cannot be reached; fetch it on a connected machine first"
+        ) from None
+    except (HfHubHTTPError, OSError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{repo_id!r} is neither a checkpoint folder, a release name nor a reachable Hub model "
+                              f"({first}); releases: SpliceBERT.510nt, SpliceBERT.1024nt, SpliceBERT-human.510nt") from None
+
+
+def load_model_spec(spec: str | None, *, offline: bool = False, revision: str | None = None):
     """``(model, label)`` on the CPU, training/eval mode as loaded."""
     from .checkpoints import load_masked_lm
+    from .releases import find_release
 
     if spec is None or spec == "demo":
         from . import DEMO_MODEL
@@ -66,25 +122,23 @@ def load_model_spec(spec: str | None):
                 "'python training/make_demo_model.py --install' or pass -m with a SpliceBERT checkpoint"
             )
         return load_masked_lm(DEMO_MODEL), DEMO_LABEL
+    release = find_release(spec)
+    if release is not None and not Path(spec).exists():
+        return load_masked_lm(release_folder(spec, offline=offline)), release.name
     if _looks_like_path(spec):
         return load_masked_lm(Path(spec).expanduser()), spec  # names the folder if it is missing
-    from transformers import AutoModelForMaskedLM
-
-    try:
-        return AutoModelForMaskedLM.from_pretrained(spec), spec
-    except OSError as error:
-        raise CheckpointError(
-            f"{spec!r} is neither a checkpoint folder nor a reachable Hub model ({error}); "
-            "pass a local folder (splicebert convert makes one from the released weights)"
-        ) from None
+    folder = hub_folder(spec, revision=revision, offline=offline)
+    return load_masked_lm(folder), f"{spec}@{folder.name}"
 
 
-def resolve_model(spec: str | None, *, device: str | None = None) -> ResolvedModel:
+def resolve_model(spec: str | None, *, device: str | None = None, offline: bool = False,
+                  revision: str | None = None) -> ResolvedModel:
     """Load the model ``spec`` names, in eval mode on ``device`` (see :func:`resolve_device`).
 
-    Returns ``(model, label)``; errors are :class:`~.checkpoints.CheckpointError` (the spec) or
-    :class:`ValueError` (the device), with messages that name the input and the fix.
+    Returns ``(model, label)``; errors are :class:`~.checkpoints.CheckpointError` (the spec),
+    ``downloads.DownloadError`` (fetching it) or :class:`ValueError` (the device), with messages
+    that name the input and the fix.
     """
     target = resolve_device(device)  # checked first: a bad device fails before the load
-    model, label = load_model_spec(spec)
+    model, label = load_model_spec(spec, offline=offline, revision=revision)
     return ResolvedModel(model.to(target).eval(), label)

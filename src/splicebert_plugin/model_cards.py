@@ -66,11 +66,13 @@ def card_for_release(release: ReleasedModel, config) -> str:
 {release.summary} A BERT language model of primary RNA sequence from SpliceBERT (Chen et al.,
 Briefings in Bioinformatics 2024), packaged by splicebert-plugin as a standard Hugging Face model.
 
-**Weights are not in this folder.** Obtain `pytorch_model.bin` of `{release.name}` from the
-authors' release (biomed-AI/SpliceBERT) and convert it with one command:
+**Weights are not in this folder.** One command fetches the authors' release (Zenodo record
+7995778, checked against its published checksums) and writes this folder with
+`model.safetensors` into the splicebert-plugin cache; a copy you already have converts the same way:
 
 ```bash
-splicebert convert path/to/{release.name} path/to/{release.name}-hf   # writes model.safetensors + this folder's files
+splicebert download {release.name}                                      # or: -m {release.name} on first use
+splicebert convert path/to/{release.name} path/to/{release.name}-hf      # a local copy of the release
 ```
 
 ## Model
@@ -97,12 +99,11 @@ BSD-3-Clause too.
 """
 
 
-def card_for_converted(source_name: str, config, *, original_format: bool) -> str:
+def card_for_converted(source_name: str, config, *, origin: str) -> str:
     """Model card of a folder written by ``splicebert convert``."""
     release = next((r for r in RELEASED_MODELS if r.name == source_name), None)
     if release is not None:
         return card_for_release(release, config)
-    origin = "the original SpliceBERT release format" if original_format else "a splicebert-plugin folder"
     return FRONT_MATTER + f"""\
 
 # {source_name}

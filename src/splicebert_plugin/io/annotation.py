@@ -96,9 +96,17 @@ def _lines(path: Path):
     return text_lines(path, AnnotationError)
 
 
+def _resolve(path: str | Path) -> Path:
+    """``grch37``/``grch38`` (no such file here) -> the built-in table in the cache; else ``path``."""
+    from ..builtin_annotations import builtin_table, is_builtin
+
+    return builtin_table(str(path)) if is_builtin(path) else Path(path)
+
+
 def read_annotation(path: str | Path) -> GeneIndex:
-    """Read a GTF, GFF3 or SpliceAI table (format recognised from the content)."""
-    path = Path(path)
+    """Read a GTF, GFF3 or SpliceAI table (format recognised from the content), or the built-in
+    ``grch37`` / ``grch38`` (GENCODE canonical transcripts, fetched once; ``builtin_annotations``)."""
+    path = _resolve(path)
     if not path.is_file():
         raise AnnotationError(f"annotation {path} does not exist; pass a GTF, GFF3 or SpliceAI table with -A")
     if _is_spliceai_table(path):
@@ -120,12 +128,21 @@ def _is_spliceai_table(path: Path) -> bool:
 def read_transcripts(path: str | Path) -> list[Gene]:
     """Every transcript with exons as a :class:`Gene` named after its gene (GTF/GFF3: all
     transcripts; SpliceAI tables: their one transcript per gene)."""
-    path = Path(path)
+    path = _resolve(path)
     if not path.is_file():
         raise AnnotationError(f"annotation {path} does not exist")
     if _is_spliceai_table(path):
         return _read_spliceai_table(path)
     return [_as_gene(t.gene_name, t) for t in _read_transcript_records(path)]
+
+
+def canonical_genes(path: str | Path, *, gene_types=None) -> list[Gene]:
+    """One :class:`Gene` per gene and locus of a GTF/GFF3, as :func:`read_annotation` chooses
+    them, keeping only genes whose ``gene_type`` (GFF3: ``biotype``) is in ``gene_types``."""
+    records = _read_transcript_records(Path(path))
+    if gene_types is not None:
+        records = [t for t in records if t.gene_type in gene_types]
+    return _genes_of(records)
 
 
 def read_transcript_spans(path: str | Path) -> list[tuple[str, str, int, int]]:
@@ -173,7 +190,7 @@ def _read_spliceai_table(path: Path) -> list[Gene]:
 # ---------------------------------------------------------------------------------------------
 # GTF / GFF3
 
-_GTF_KEYS = ("gene_id", "transcript_id", "gene_name", "exon_number", "tag")
+_GTF_KEYS = ("gene_id", "transcript_id", "gene_name", "gene_type", "exon_number", "tag")
 _GTF_WANTED = re.compile(r'(?:^|;)\s*(' + "|".join(_GTF_KEYS) + r')\s+(?:"([^"]*)"|([^\s";]+))')
 _LOOKS_GTF = re.compile(r'^\s*[^\s";=]+\s+"')
 _CANONICAL_TAGS = frozenset(("Ensembl_canonical", "MANE_Select", "canonical", "basic_canonical"))
@@ -189,6 +206,7 @@ class _Transcript:
     strand: str
     gene_key: str  # what identifies its gene (gene_id, GFF3 parent gene id, or the gene name)
     gene_name: str
+    gene_type: str = ""  # GENCODE gene_type / Ensembl biotype, when the file has it
     exons: list[tuple[int, int]] = field(default_factory=list)
     canonical: bool = False
     exon_numbers: set = field(default_factory=set)
@@ -304,7 +322,8 @@ def _gtf_transcripts(rows) -> list[_Transcript]:
         )
         if entry is None or recurs:
             gene_name = attrs.get("gene_name") or attrs.get("gene_id") or attrs["transcript_id"]
-            entry = _Transcript(attrs["transcript_id"], chrom, strand, attrs.get("gene_id") or gene_name, gene_name)
+            entry = _Transcript(attrs["transcript_id"], chrom, strand, attrs.get("gene_id") or gene_name, gene_name,
+                                attrs.get("gene_type", ""))
             current[key] = entry
             transcripts.append(entry)
         entry.canonical |= bool(tags & _CANONICAL_TAGS)
@@ -341,7 +360,10 @@ def _gff3_transcripts(features: dict, exons) -> list[_Transcript]:
                 else:  # a transcript without a gene feature: grouped by the gene it names
                     name = own or _strip_prefix(parent)
                     gene_key = name
-                entry = _Transcript(parent, chrom, strand, gene_key, name, canonical=bool(tx_tags & _CANONICAL_TAGS))
+                gene_attrs = features.get(gene_key, ("", {}, set()))[1]
+                gene_type = attrs.get("gene_type") or gene_attrs.get("gene_type") or gene_attrs.get("biotype", "")
+                entry = _Transcript(parent, chrom, strand, gene_key, name, gene_type,
+                                    canonical=bool(tx_tags & _CANONICAL_TAGS))
                 transcripts[key] = entry
             entry.exons.append(interval)
             entry.canonical |= bool(tags & _CANONICAL_TAGS)

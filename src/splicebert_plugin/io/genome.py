@@ -57,9 +57,10 @@ def index_problem(fasta: Path, index: Path) -> str | None:
 class Genome:
     """An indexed FASTA opened read-only; sequence outside a contig reads as ``N``.
 
-    The index (``.fai``, and ``.gzi`` for bgzip) must exist. A stale ``.fai`` (see
-    :func:`index_problem`) is rebuilt when its folder is writable and refused otherwise; it is
-    never used silently. Create an index with ``samtools faidx genome.fa``.
+    A plain FASTA without ``.fai`` gets one written beside it (with a log line) when its folder
+    is writable; a bgzip FASTA needs its ``.fai`` and ``.gzi`` (``samtools faidx``). A stale
+    ``.fai`` (see :func:`index_problem`) is rebuilt when its folder is writable and refused
+    otherwise; it is never used silently.
     """
 
     def __init__(self, path: str | Path):
@@ -71,11 +72,6 @@ class Genome:
         if not self.path.is_file():
             raise GenomeError(f"genome FASTA {self.path} does not exist; pass the reference with -R")
         index = Path(f"{self.path}.fai")
-        if not index.is_file():
-            raise GenomeError(
-                f"genome FASTA {self.path} has no index {index.name}; create it with "
-                f"'samtools faidx {self.path}' (or 'pyfaidx {self.path}')"
-            )
         with open(self.path, "rb") as handle:
             magic = handle.read(3)
         if magic[:2] == b"\x1f\x8b" and not Path(f"{self.path}.gzi").is_file():
@@ -86,6 +82,8 @@ class Genome:
         if magic == b"\xef\xbb\xbf":
             raise GenomeError(f"genome FASTA {self.path} starts with a UTF-8 byte-order mark, which FASTA indexes "
                               "cannot describe; remove it (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//') and re-index")
+        if not index.is_file():
+            self._build_index(index, compressed=magic[:2] == b"\x1f\x8b")
         problem = index_problem(self.path, index)
         if problem is not None:
             self._rebuild_index(index, problem, compressed=magic[:2] == b"\x1f\x8b")
@@ -94,6 +92,21 @@ class Genome:
         except Exception as error:  # pyfaidx raises several unrelated types for unreadable files
             raise GenomeError(f"cannot read genome FASTA {self.path}: {error}") from None
         self.lengths = {name: len(record) for name, record in self._fasta.records.items()}
+
+    def _build_index(self, index: Path, *, compressed: bool) -> None:
+        """Write the missing ``.fai`` beside the FASTA (as samtools, pyfaidx and SpliceAI do)."""
+        import pyfaidx
+
+        fix = f"create it with 'samtools faidx {self.path}' where you can write, or pass a FASTA in a writable folder"
+        if compressed or not os.access(self.path.parent, os.W_OK):
+            raise GenomeError(f"genome FASTA {self.path} has no index {index.name} and its folder cannot be "
+                              f"written; {fix}")
+        log.warning("genome FASTA %s has no index: writing %s (once)", self.path, index.name)
+        try:
+            pyfaidx.Faidx(str(self.path), build_index=True).close()
+        except Exception as error:  # pyfaidx raises several unrelated types for unreadable files
+            index.unlink(missing_ok=True)
+            raise GenomeError(f"cannot index genome FASTA {self.path}: {error}; {fix}") from None
 
     def _rebuild_index(self, index: Path, problem: str, *, compressed: bool) -> None:
         import pyfaidx
