@@ -17,7 +17,7 @@ from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.training.config import ConfigError
 from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, chromosome_folds,
                                                  finetune_splice_sites)
-from splicebert_plugin.training.metrics import auroc, average_precision, f1_at
+from splicebert_plugin.metrics import auroc, average_precision, f1_at
 from splicebert_plugin.training.splice_sites import grouped_folds, splice_site_examples
 
 from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe

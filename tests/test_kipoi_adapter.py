@@ -95,5 +95,6 @@ def test_the_library_never_imports_kipoi():
     import sys
 
     code = ("import sys, splicebert_plugin, splicebert_plugin.kipoi_adapter, splicebert_plugin.score_vcf, "
+            "splicebert_plugin.analysis, splicebert_plugin.analysis.jobs, splicebert_plugin.loading, "
             "splicebert_plugin.cli; assert 'kipoi' not in sys.modules and 'splicebert_plugin.training' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -10,7 +10,10 @@ chr4, chr5, chr19):
 - hg19_pieces.fa (+ .fai): chr3:42.0-44.0 Mb, chr4:103-105 Mb, chr5:124-126 Mb, chr19:0-1.5 Mb;
 - genes.tsv: the 92 SpliceAI GRCh37 canonical transcripts inside the pieces (SpliceAI table);
 - mercer.bed: the Mercer et al. branchpoint regions (as processed by the SpliceBERT authors)
-  that lie inside the pieces.
+  that lie inside the pieces;
+- attention/<group>.bedpe: the authors' splice-site pairs of the attention analysis that lie
+  inside the pieces (MANE introns: donor and acceptor of one intron; the control groups), for
+  ``splicebert attention``.
 Then the CPU runs whose numbers the README quotes (the demo model; about 14 and 4 minutes on a
 2-core CPU; the paper's recipe is the configs without the overrides):
 
@@ -47,6 +50,29 @@ def _random_demo(folder: Path) -> None:
     SpliceBertForMaskedLM(SpliceBertConfig.from_pretrained(DEMO_MODEL)).save_pretrained(str(folder))
 
 
+def write_attention_pairs(source: Path, out: Path, pieces: dict) -> dict:
+    """The BEDPE pairs of ``source`` inside the pieces, shifted to piece coordinates, one file per group."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for path in sorted(source.glob("*.bedpe.gz")):
+        group = "mane_intron" if "MANE" in path.name else path.name.split(".")[1]
+        rows = []
+        with gzip.open(path, "rt") as handle:
+            for line in handle:
+                fields = line.rstrip("\n").split("\t")
+                if fields[0] not in pieces or fields[3] != fields[0]:
+                    continue
+                offset, length = pieces[fields[0]]
+                coords = [int(fields[i]) - offset for i in (1, 2, 4, 5)]
+                if min(coords) >= 0 and max(coords) <= length:
+                    rows.append("\t".join([fields[0], str(coords[0]), str(coords[1]), fields[3], str(coords[2]),
+                                           str(coords[3]), *fields[6:]]))
+        if rows:
+            (out / f"{group}.bedpe").write_text("\n".join(rows) + "\n")
+            counts[group] = len(rows)
+    return counts
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="the data bundle (with genome/hg19_pieces, branchpoints/)")
@@ -78,8 +104,10 @@ def main(argv=None) -> int:
             if 0 <= start and end <= length:
                 handle.write("\t".join([fields[0], str(start), str(end), *fields[3:]]) + "\n")
                 kept += 1
+    attention = write_attention_pairs(Path(args.data) / "attention_pairs", out / "attention", pieces)
     _random_demo(out / "random_demo")
-    print(f"{out}: {len(pieces)} contigs, {len(table) - 1} transcripts, {kept} branchpoint regions, random_demo/")
+    print(f"{out}: {len(pieces)} contigs, {len(table) - 1} transcripts, {kept} branchpoint regions, "
+          f"attention pairs {attention}, random_demo/")
     return 0
 
 

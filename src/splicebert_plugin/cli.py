@@ -71,6 +71,102 @@ def _cmd_download(args) -> int:
     return 0
 
 
+def _parse_layers(text: str, model) -> list[int]:
+    count = model.config.num_hidden_layers
+    if text == "all":
+        return list(range(count + 1))
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--layer must be 'all' or comma-separated integers 0-{count}, got {text!r}") from None
+
+
+def _cmd_embed(args) -> int:
+    from collections import Counter
+
+    from .analysis.jobs import embed_job, site_windows
+    from .io.bed import read_sites
+    from .io.fasta import read_fasta
+    from .loading import resolve_model
+
+    if (args.fasta is None) == (args.sites is None):
+        raise UsageError("give the sequences with --fasta, or the sites with --sites (and -R genome)")
+    if args.sites is not None and args.reference is None:
+        raise UsageError("--sites needs the genome: -R genome.fa")
+    pool = None if args.pool == "none" else args.pool
+    if pool is None and (args.report or args.umap):
+        raise UsageError("the layer report and the UMAP picture need one vector per site: --pool mean or center")
+    skipped = Counter()
+    genome = None
+    if args.fasta is not None:
+        count = sum(1 for _ in read_fasta(args.fasta))  # a first pass checks the input and sizes the outputs
+    else:
+        from .io.genome import Genome
+
+        sum(1 for _ in read_sites(args.sites))  # the whole BED is checked before the model loads
+        genome = Genome(args.reference)
+    try:
+        model, _ = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
+        layers = _parse_layers(args.layer, model)
+        if genome is None:
+            inputs = read_fasta(args.fasta)
+        else:
+            width = args.window or model.config.max_position_embeddings - 2
+            if not 1 <= width <= model.config.max_position_embeddings - 2:
+                raise UsageError(f"--window {width} must be 1 to {model.config.max_position_embeddings - 2}")
+            count = sum(1 for _ in site_windows(genome, read_sites(args.sites), width, Counter()))
+            inputs = site_windows(genome, read_sites(args.sites), width, skipped)  # streamed
+        summary = embed_job(model, inputs, count, layers=layers, pool=pool, output=args.output,
+                            label_field=args.label_field, report=args.report, umap=args.umap,
+                            umap_layer=args.umap_layer, batch_size=args.batch_size, progress=not args.quiet)
+    finally:
+        if genome is not None:
+            genome.close()
+    notes = f"; skipped: {dict(skipped)}" if skipped else ""
+    print(f"splicebert embed: {summary['sequences']} sequences x layers {summary['layers']} -> {args.output}{notes}",
+          file=sys.stderr)
+    return 0
+
+
+def _cmd_attention(args) -> int:
+    from .analysis.jobs import attention_job
+    from .io.genome import Genome
+    from .loading import resolve_model
+
+    pair_files = []
+    for item in args.pairs:
+        path, _, group = item.partition(":") if ":" in item and not Path(item).exists() else (item, "", "")
+        pair_files.append((path, group or Path(path).name.split(".")[0]))
+    with Genome(args.reference) as genome:
+        for path, _ in pair_files:
+            if not Path(path).is_file():
+                raise UsageError(f"--pairs {path} does not exist")
+        model, _ = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
+        width = args.window or model.config.max_position_embeddings - 2
+        result = attention_job(model, genome, pair_files, width=width, output=args.output, summary=args.summary,
+                               plot=args.plot, background=args.background, batch_size=args.batch_size,
+                               seed=args.seed, progress=not args.quiet)
+    skipped = ", ".join(f"{n} {reason}" for reason, n in result["skipped"].items()) or "none"
+    print(f"splicebert attention: {result['pairs']} pairs -> {args.output}; skipped: {skipped}", file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .analysis.jobs import evaluate_job
+
+    higher = {"higher": True, "lower": False, None: None}[args.direction]
+    result = evaluate_job(args.table, args.labels, score=args.score, higher_is_disruptive=higher,
+                          annotation=args.annotation, output=args.output, plot=args.plot, n_boot=args.bootstrap,
+                          seed=args.seed)
+    print(f"# {result['labelled']} labelled variants, {result['scored']} scored, {result['unscored']} without a score "
+          f"({result['unscored_positives']} of them positive); joined on {'/'.join(result['joined_on'])}")
+    print("score\tn\tpositives\tAP\tAP 95% CI\tAUROC\tAUROC 95% CI")
+    for name, r in result["results"].items():
+        print(f"{name}\t{r['n']}\t{r['positives']}\t{r['ap']:.4f}\t{r['ap_low']:.4f}-{r['ap_high']:.4f}\t"
+              f"{r['auroc']:.4f}\t{r['auroc_low']:.4f}-{r['auroc_high']:.4f}")
+    return 0
+
+
 def _cmd_export_hub_models(args) -> int:
     from .hub_export import drifted_files, export_hub_models
 
@@ -285,6 +381,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, help="window width (default: the model's length)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
     p.set_defaults(func=_cmd_ism)
+
+    p = sub.add_parser("embed", help="nucleotide embeddings (hidden states of any layer) of sequences or genome sites")
+    add_model_args(p)
+    p.add_argument("--fasta", help="sequences to embed (one vector set per record)")
+    p.add_argument("--sites", help="BED of sites: a window centred on each site, on its strand (with -R)")
+    p.add_argument("-R", "--reference", help="genome FASTA (with --sites)")
+    p.add_argument("--layer", default="4", help="layer(s): 0 = embedding output ... n, comma-separated, or all "
+                                                 "(default 4, the paper's best for splice sites)")
+    p.add_argument("--pool", default="center", choices=["none", "mean", "center"],
+                   help="none: every nucleotide; mean; center: the nucleotide at the window centre (default)")
+    p.add_argument("--window", type=int, help="window around each site (default: the model's length)")
+    p.add_argument("-O", "--output", required=True, help=".npy (one layer), .h5 or .parquet")
+    p.add_argument("--label-field", type=int, help="label = this '|'-separated field of the site name "
+                                                   "(default: the whole name)")
+    p.add_argument("--report", help="per-layer table: k-means NMI/ARI and logistic AUROC of the labels")
+    p.add_argument("--umap", help="UMAP picture (PNG) coloured by label")
+    p.add_argument("--umap-layer", type=int, help="layer of the UMAP picture (default 4)")
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_embed)
+
+    p = sub.add_parser("attention", help="attention between paired sites (donor and acceptor of an intron)")
+    add_model_args(p)
+    p.add_argument("-R", "--reference", required=True, help="genome FASTA")
+    p.add_argument("--pairs", action="append", required=True, metavar="BEDPE[:GROUP]",
+                   help="site pairs (BEDPE); GROUP names them in the summary (default: the file name)")
+    p.add_argument("-O", "--output", required=True, help="table: one row per pair and layer (max over heads, head)")
+    p.add_argument("--summary", help="table: per group and layer, mean attention and ratio to background")
+    p.add_argument("--plot", help="PNG: per layer, the pairs' attention next to the background")
+    p.add_argument("--background", type=int, default=10, help="random position pairs per window (default 10)")
+    p.add_argument("--window", type=int, help="window width (default: the model's length)")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_attention)
+
+    p = sub.add_parser("evaluate", help="AP and AUROC (bootstrap CIs) of a score against labelled variants")
+    p.add_argument("--table", required=True, help="scores: the --table of splicebert score (.tsv or .parquet)")
+    p.add_argument("--labels", required=True, help="TSV with ID or CHROM POS REF ALT, and LABEL (0/1)")
+    p.add_argument("--score", default="KL_CONTEXT", help="score column (default KL_CONTEXT)")
+    direction = p.add_mutually_exclusive_group()
+    direction.add_argument("--higher-is-disruptive", dest="direction", action="store_const", const="higher",
+                           help="(default for every score but DELTA_P)")
+    direction.add_argument("--lower-is-disruptive", dest="direction", action="store_const", const="lower",
+                           help="(default for DELTA_P)")
+    p.add_argument("-A", "--annotation", help="also evaluate the distance to the nearest annotated splice site")
+    p.add_argument("-O", "--output", help="the numbers as .tsv or .json")
+    p.add_argument("--plot", help="precision-recall curves (PNG)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_evaluate, direction=None)
 
     p = sub.add_parser("download", help="fetch the released weights (and built-in annotations) into the cache")
     p.add_argument("names", nargs="*", metavar="NAME",

@@ -1,13 +1,26 @@
-"""Model calls shared by the pipelines: masked prediction of nucleotides."""
+"""Model calls shared by the pipelines and analyses: evaluation mode, masked prediction."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 import numpy as np
 import torch
 
 from . import tokenization
+
+
+@contextlib.contextmanager
+def evaluating(model):
+    """Eval mode and inference mode for the block; the model's own mode is restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield model
+    finally:
+        model.train(was_training)
 
 
 def fill_mask(model, sequence: str, positions: Sequence[int]) -> np.ndarray:
@@ -39,12 +52,7 @@ def fill_mask(model, sequence: str, positions: Sequence[int]) -> np.ndarray:
     rows = np.arange(len(positions))
     batch[rows, np.asarray(positions) + 1] = tokenization.MASK_ID  # +1 skips [CLS]
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            logits = model(input_ids=torch.from_numpy(batch).to(device), output_hidden_states=False).logits
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        logits = model(input_ids=torch.from_numpy(batch).to(device), output_hidden_states=False).logits
     picked = logits[torch.from_numpy(rows), torch.tensor(positions) + 1][:, list(tokenization.NUCLEOTIDE_IDS)]
     return torch.softmax(picked.float(), dim=-1).cpu().numpy()

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from .config import ConfigError
-from .metrics import auroc, average_precision, f1_at
+from ..metrics import auroc, average_precision, f1_at
 
 __all__ = ["BranchpointConfig", "SpliceSiteConfig", "average_precision", "chromosome_folds",
            "finetune_branchpoints", "finetune_splice_sites"]

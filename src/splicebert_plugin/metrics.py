@@ -1,4 +1,4 @@
-"""Evaluation metrics of the fine-tuning tasks (pure numpy; labels 0/1, scores = probabilities)."""
+"""Ranking and classification metrics (pure numpy; labels 0/1): fine-tuning and score evaluation."""
 
 from __future__ import annotations
 
