@@ -43,6 +43,10 @@ def _register_with_auto_classes() -> None:
 
 _register_with_auto_classes()
 
+from .genebert import register_with_auto_classes as _register_genebert  # noqa: E402
+
+_register_genebert()
+
 __all__ = [
     "SpliceBertConfig",
     "SpliceBertModel",

@@ -40,14 +40,17 @@ def write_release_folder(release: ReleasedModel, folder: Path) -> None:
 
 
 def export_hub_models(out: str | Path) -> list[Path]:
-    """Write ``out/<name>/`` for every released model; returns the folders written."""
+    """Write ``out/<name>/`` for every released SpliceBERT model and every published GeneBERT
+    preset (``GeneBERT-<preset>``); returns the folders written."""
+    from .genebert.hub import export_genebert_folders
+
     out = Path(out)
     written = []
     for release in RELEASED_MODELS:
         folder = out / release.name
         write_release_folder(release, folder)
         written.append(folder)
-    return written
+    return written + export_genebert_folders(out)
 
 
 def drifted_files(out: str | Path) -> list[str]:

@@ -210,3 +210,80 @@ def sum_parameters(config) -> int:
     layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
     head = h * h + h + 2 * h + config.vocab_size
     return embeddings + layers * layer + head
+
+
+GENEBERT_CITATION = """\
+@inproceedings{mo2021genebert,
+  title     = {Multi-modal Self-supervised Pre-training for Large-scale Genome Data},
+  author    = {Mo, Shentong and Fu, Xi and Hong, Chenyang and Chen, Yizhen and Zheng, Yuxuan and Tang, Xiangru
+               and Shen, Zhiqiang and Xing, Eric P and Lan, Yanyan},
+  booktitle = {NeurIPS 2021 Workshop on AI for Science (GeneBERT)},
+  year      = {2021}
+}"""
+
+
+def card_for_genebert(preset: str, config) -> str:
+    """Model card of a ``hub_models/GeneBERT-<preset>`` folder (architecture only: no weights)."""
+    swin = config.region_config
+    layout = ("the matrix resized bilinearly to {0} x {0} and repeated over {1} channels".format(
+        config.image_size, swin.get("num_channels")) if config.region_layout == "image"
+        else f"the {config.num_regions} x {config.num_tfs} matrix as a 1-channel image")
+    return """---
+license: bsd-3-clause
+library_name: transformers
+tags:
+  - biology
+  - dna
+  - multimodal
+  - chromatin-accessibility
+---
+
+# GeneBERT-{preset}
+
+The architecture of GeneBERT (Mo et al. 2021) as implemented by splicebert-plugin: a k-mer BERT
+over DNA and a Swin transformer over a (regions x transcription factors) motif matrix, tied by a
+sequence-region matching loss, `L = L_mlm + L_nsp + {weight} L_srm`. No public implementation
+exists; this is the reference one, faithful where the paper is clear and documented where it is not.
+**This folder holds no weights**: it is the `{preset}` preset, for training (`splicebert-plugin`
+training recipes) or for loading weights you trained.
+
+## Model
+- Text encoder: BERT, {layers} layers, hidden {hidden}, {heads} heads, FFN {ffn}, {positions} positions;
+  overlapping {k}-mers in DNABERT's vocabulary ({vocab} tokens), BERT parameter names (DNABERT
+  `BertForMaskedLM` weights load by name).
+- Region encoder: transformers' Swin (patch {patch}, window {window}, depths {depths}, embed {embed}) on
+  {layout}.
+- Matching: `{kind}` loss on cosine similarities of {dim}-d projections, learnt temperature
+  (initial {tau}); sequence embedding by {pooling} pooling.
+- Sample: {regions} consecutive regions x {bp} bp; motif matrix values: `{values}`.
+
+## What is the paper's and what is ours
+The paper's printed Eq. (1) is a constant (`log b`, zero gradient): `clip` (symmetric InfoNCE, what
+its prose describes) is the default, `eq1` (the formula with the index fixed) is offered. k, model
+sizes, Swin variant and input layout, matrix values, pooling, projections and temperature are not
+stated in the paper and are this implementation's choices (see the project's `docs/genebert.md`).
+
+## How to load
+```python
+import splicebert_plugin                            # registers GeneBERT with the Auto classes
+from transformers import AutoConfig, AutoModelForPreTraining, AutoTokenizer
+
+config = AutoConfig.from_pretrained("GeneBERT-{preset}")
+model = AutoModelForPreTraining.from_config(config)                    # or from_pretrained(trained_folder)
+tokenizer = AutoTokenizer.from_pretrained("GeneBERT-{preset}")          # raw DNA is cut into {k}-mers
+# without the package: trust_remote_code=True
+```
+
+## Citation
+```bibtex
+{citation}
+```
+
+## Licence
+BSD-3-Clause (the implementation). Motif data (JASPAR) keep their own licence.
+""".format(preset=preset, weight=config.srm_weight, layers=config.num_hidden_layers, hidden=config.hidden_size,
+           heads=config.num_attention_heads, ffn=config.intermediate_size, positions=config.max_position_embeddings,
+           k=config.kmer, vocab=config.vocab_size, patch=swin.get("patch_size"), window=swin.get("window_size"),
+           depths=swin.get("depths"), embed=swin.get("embed_dim"), layout=layout, kind=config.srm_loss,
+           dim=config.srm_dim or config.hidden_size, tau=config.srm_temperature_init, pooling=config.seq_pooling,
+           regions=config.num_regions, bp=config.region_bp, values=config.region_values, citation=GENEBERT_CITATION)
