@@ -219,14 +219,17 @@ class VcfScoringJob:
             if stdout is not None and self.processes.is_main:
                 stdout.write(header_text)
             records = itertools.islice(self.reader, summary.resumed, None)
-            bar = tqdm(records, desc="scoring", unit=" records", file=sys.stderr, initial=summary.resumed,
+            # the bar counts records written (not read: reading runs a chunk ahead of scoring)
+            bar = tqdm(desc="scoring", unit=" records", file=sys.stderr, initial=summary.resumed,
                        disable=not progress or not self.processes.is_main)
             if self.processes.world == 1:
-                chunks = (scorer.score_chunk(chunk) for chunk in scoring.chunks(bar, options.chunk_size))
+                chunks = (scorer.score_chunk(chunk) for chunk in scoring.chunks(records, options.chunk_size))
             else:
-                chunks = self._shared_out(scorer, bar)
+                chunks = self._shared_out(scorer, records)
             for results in chunks:  # other processes' chunks reach the first one only
                 self._write(results, files, stdout, summary)
+                bar.update(len(results))
+            bar.close()
             if files is not None:
                 files.commit()
         except (KeyboardInterrupt, Exception) as error:

@@ -63,6 +63,35 @@ def srm_loss(similarity: torch.Tensor, temperature=1.0, kind: str = "clip") -> t
     raise ValueError(f"kind {kind!r}: choose 'clip' or 'eq1'")
 
 
+class _GatherWithGrad(torch.autograd.Function):
+    """All processes' rows, concatenated; batches may differ in size between processes (the last
+    one of an epoch). Backward: every process's loss reaches this process's rows (summed)."""
+
+    @staticmethod
+    def forward(ctx, tensor):
+        import torch.distributed as dist
+
+        world = dist.get_world_size()
+        sizes = [torch.zeros(1, dtype=torch.long, device=tensor.device) for _ in range(world)]
+        dist.all_gather(sizes, torch.tensor([tensor.shape[0]], device=tensor.device))
+        sizes = [int(size) for size in sizes]
+        padded = tensor.new_zeros((max(sizes), *tensor.shape[1:]))
+        padded[: tensor.shape[0]] = tensor
+        pieces = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(pieces, padded.contiguous())
+        ctx.sizes, ctx.rank = sizes, dist.get_rank()
+        return torch.cat([piece[:size] for piece, size in zip(pieces, sizes)], dim=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        import torch.distributed as dist
+
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        start = sum(ctx.sizes[: ctx.rank])
+        return grad[start : start + ctx.sizes[ctx.rank]]
+
+
 def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """``tensor`` of every process concatenated along dim 0, keeping gradients (identity when
     there is one process): the matching loss then sees every process's pairs as negatives."""
@@ -70,9 +99,7 @@ def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return tensor
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(tensor), dim=0)
+    return _GatherWithGrad.apply(tensor)
 
 
 @dataclass
