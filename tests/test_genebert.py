@@ -172,6 +172,13 @@ def test_losses_by_hand():
     assert out.nsp_loss.item() == pytest.approx(nsp_loss.item(), abs=1e-5)
     assert out.srm_loss.item() == pytest.approx(srm.item(), abs=1e-4)
     assert out.loss.item() == pytest.approx((mlm + nsp_loss + 0.5 * srm).item(), abs=1e-4)
+    # the training shortcut: the head on the masked positions only, same loss, the same logits there
+    with torch.no_grad():
+        short = model(input_ids=ids, region_values=regions, labels=labels, next_sentence_label=nsp,
+                      masked_logits_only=True)
+    assert short.prediction_logits.shape == (6, config.vocab_size)
+    torch.testing.assert_close(short.prediction_logits, logits[labels != -100])
+    assert short.loss.item() == pytest.approx(out.loss.item(), abs=1e-6)
 
 
 def test_matching_loss_reference_values_and_the_printed_formula():

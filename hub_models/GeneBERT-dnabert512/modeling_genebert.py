@@ -273,15 +273,25 @@ class GeneBertForPreTraining(_GeneBertWithMlmHead):
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, region_values=None, labels=None,
                 next_sentence_label=None, output_attentions=None, output_hidden_states=None, return_dict=None,
-                **kwargs) -> GeneBertForPreTrainingOutput:
+                masked_logits_only: bool = False, **kwargs) -> GeneBertForPreTrainingOutput:
+        """``masked_logits_only`` (with ``labels``): the k-mer head runs on the masked positions only
+        and ``prediction_logits`` is ``(n_masked, vocab)`` in row-major order of ``labels != -100``;
+        the loss is the same, the step much cheaper (the head's 4**k outputs dominate a small model)."""
         base = super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
                                region_values=region_values, output_attentions=output_attentions,
                                output_hidden_states=output_hidden_states)
-        prediction_logits, relationship_logits = self.cls(base.last_hidden_state, base.last_hidden_state[:, 0])
+        hidden = base.last_hidden_state
+        relationship_logits = self.cls.seq_relationship(hidden[:, 0])
         mlm = nsp = srm = None
-        if labels is not None:
-            mlm = F.cross_entropy(prediction_logits.view(-1, self.config.vocab_size).float(), labels.view(-1),
-                                  ignore_index=-100)
+        if masked_logits_only and labels is not None:
+            chosen = labels != -100
+            prediction_logits = self.cls.predictions(hidden[chosen])
+            mlm = F.cross_entropy(prediction_logits.float(), labels[chosen])
+        else:
+            prediction_logits = self.cls.predictions(hidden)
+            if labels is not None:
+                mlm = F.cross_entropy(prediction_logits.view(-1, self.config.vocab_size).float(), labels.view(-1),
+                                      ignore_index=-100)
         if next_sentence_label is not None:
             nsp = F.cross_entropy(relationship_logits.float(), next_sentence_label.view(-1))
         if base.region_embeds is not None:

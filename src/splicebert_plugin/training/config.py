@@ -45,7 +45,12 @@ def _convert(name: str, value, annotation):
             return float(value)
         if annotation is str:
             return str(value)
-    except (TypeError, ValueError):
+        if (annotation is dict or origin is dict) and isinstance(value, str):
+            parsed = json.loads(value)  # from the command line: --key='{"a": 1}'
+            if not isinstance(parsed, dict):
+                raise ValueError(value)
+            return parsed
+    except (TypeError, ValueError):  # json.JSONDecodeError is a ValueError
         raise ConfigError(f"config key {name!r}: cannot read {value!r} as {annotation}") from None
     return value
 

@@ -1,7 +1,7 @@
 """Masked-LM pretraining with Accelerate (one CPU to many GPUs and nodes).
 
-Read top to bottom: config -> data -> model -> optimiser and schedules -> loop (accumulate,
-clip, step, log, evaluate, checkpoint) -> final Hub-ready folder.
+Read top to bottom: config -> data -> model -> optimiser and schedules -> the shared loop
+(``loop.run_loop``: accumulate, clip, step, log, evaluate, checkpoint) -> final Hub-ready folder.
 
 Schedules: linear warm-up over ``warmup_steps`` optimiser steps, times a plateau factor that
 halves (``plateau_factor``) when the validation loss, averaged over all processes, has not
@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import shutil
-import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -24,6 +20,17 @@ from typing import Sequence
 import torch
 
 from .config import save_config
+from .loop import (
+    Callback,
+    LoopSettings,
+    PlateauHalving,
+    Progress,
+    lr_factor,
+    make_accelerator,
+    parameter_groups,
+    resume,
+    run_loop,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,59 +91,6 @@ class PretrainConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-class PlateauHalving:
-    """LR factor that is multiplied by ``factor`` after ``patience`` evaluations without improvement."""
-
-    def __init__(self, patience: int, factor: float):
-        self.patience, self.factor = patience, factor
-        self.best, self.bad, self.scale = math.inf, 0, 1.0
-
-    def step(self, loss: float) -> bool:
-        """Record one evaluation; True when the LR was just reduced."""
-        if loss < self.best:
-            self.best, self.bad = loss, 0
-            return False
-        self.bad += 1
-        if self.bad >= self.patience:
-            self.scale *= self.factor
-            self.bad = 0
-            return True
-        return False
-
-    def state_dict(self) -> dict:
-        return {"best": self.best, "bad": self.bad, "scale": self.scale}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.best, self.bad, self.scale = state["best"], state["bad"], state["scale"]
-
-
-class Callback:
-    """Hooks into :func:`pretrain` (instrumentation, tests); every method is a no-op here.
-
-    Subclass and pass ``pretrain(config, callbacks=[...])``. Hooks see the loop's objects and
-    must not change them: a run's result does not depend on its callbacks.
-    """
-
-    def on_batch(self, step: int, batch: dict, accelerator) -> None:
-        """Before each micro-batch's forward pass; ``step`` = optimiser steps done so far."""
-
-    def on_train_end(self, model, accelerator) -> None:
-        """After the last step, in every process, before the final folder is written."""
-
-
-class Progress:
-    """Where the loop is: optimiser steps done, epoch, batches of this epoch done (checkpointed)."""
-
-    def __init__(self):
-        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
-
-    def state_dict(self) -> dict:
-        return dict(vars(self))
-
-    def load_state_dict(self, state: dict) -> None:
-        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-
-
 def _build_model(config: PretrainConfig):
     from ..configuration_splicebert import SpliceBertConfig
     from ..modeling_splicebert import SpliceBertForMaskedLM
@@ -166,15 +120,6 @@ def _build_model(config: PretrainConfig):
     return SpliceBertForMaskedLM._from_config(model_config, attn_implementation=config.attn_implementation)
 
 
-def _parameter_groups(model, weight_decay: float):
-    decay, no_decay = [], []
-    for name, parameter in model.named_parameters():
-        if not parameter.requires_grad:
-            continue
-        (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
 def evaluate(model, loader, accelerator, max_batches: int = 0) -> dict[str, float]:
     """Masked-token cross-entropy (nats) and accuracy over the validation loader, all processes."""
     was_training = model.training
@@ -198,31 +143,17 @@ def evaluate(model, loader, accelerator, max_batches: int = 0) -> dict[str, floa
             "val_tokens": totals[2].item()}
 
 
-def _checkpoints(output_dir: Path) -> list[Path]:
-    folder = output_dir / "checkpoints"
-    found = [p for p in folder.glob("step_*") if p.is_dir()] if folder.is_dir() else []
-    return sorted(found, key=lambda p: int(p.name.split("_")[1]))
-
-
 def pretrain(config: PretrainConfig, *, progress: bool = True, callbacks: Sequence[Callback] = ()) -> Path:
     """Run (or resume) pretraining; returns the final Hub-ready model folder."""
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from torch.utils.data import DataLoader
-    from tqdm import tqdm
 
     from .corpus import TRAIN, VALIDATION, TokenCorpus
     from .data import LengthBucketBatchSampler, WindowDataset, collate
 
     output_dir = Path(config.output_dir)
-    accelerator = Accelerator(
-        # without a GPU, cpu=True lets accelerate see torchrun's processes as multi-CPU data parallelism
-        cpu=not torch.cuda.is_available(),
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        mixed_precision=config.mixed_precision,
-        log_with=config.tracker,
-        project_dir=str(output_dir),
-    )
+    accelerator = make_accelerator(output_dir, gradient_accumulation_steps=config.gradient_accumulation_steps,
+                                   mixed_precision=config.mixed_precision, tracker=config.tracker)
     set_seed(config.seed)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -244,103 +175,44 @@ def pretrain(config: PretrainConfig, *, progress: bool = True, callbacks: Sequen
                             generator=torch.Generator().manual_seed(config.seed + 1))
 
     model = _build_model(config)
-    optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay), lr=config.learning_rate,
+    optimizer = torch.optim.AdamW(parameter_groups(model, config.weight_decay), lr=config.learning_rate,
                                   betas=tuple(config.adam_betas))
     plateau = PlateauHalving(config.plateau_patience, config.plateau_factor)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / max(1, config.warmup_steps)) * plateau.scale
-    )
+        optimizer, lr_factor("plateau", config.warmup_steps, config.max_steps, plateau))
     state = Progress()
     model, optimizer, train_loader, val_loader = accelerator.prepare(model, optimizer, train_loader, val_loader)
     # stepped here, not by accelerate (which would step them once per process)
     accelerator.register_for_checkpointing(scheduler, plateau, state)
+    resume(accelerator, output_dir, state)
 
-    existing = _checkpoints(output_dir)
-    if existing:
-        accelerator.load_state(str(existing[-1]))
-        log.info("resumed from %s at step %d", existing[-1], state.step)
+    def step(batch: dict, micro: int):
+        out = model(**batch, output_hidden_states=False)
+        chosen = batch["labels"] != -100
+        masked = chosen.sum().item()
+        correct = (out.logits.detach()[chosen].argmax(-1) == batch["labels"][chosen]).sum().item()
+        return out.loss, {"loss": out.loss.item() * masked, "masked": masked, "correct": correct,
+                          "tokens": batch["attention_mask"].sum().item()}
 
-    model.train()
-    bar = tqdm(total=config.max_steps, initial=state.step, desc="pretraining", unit=" steps", file=sys.stderr,
-               disable=not (progress and accelerator.is_local_main_process))
-    window = {"loss": 0.0, "tokens": 0, "correct": 0, "masked": 0, "start": time.perf_counter()}
-    history = []
-    while state.step < config.max_steps:
-        train_set.use_epoch(state.epoch)
-        loader = train_loader
-        if state.batch_in_epoch:
-            loader = accelerator.skip_first_batches(train_loader, state.batch_in_epoch)
-        for batch in loader:
-            state.batch_in_epoch += 1
-            for callback in callbacks:
-                callback.on_batch(state.step, batch, accelerator)
-            with accelerator.accumulate(model):
-                out = model(**batch, output_hidden_states=False)
-                accelerator.backward(out.loss)
-                if accelerator.sync_gradients and config.grad_clip:
-                    accelerator.clip_grad_norm_(model.parameters(), config.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad()
-            chosen = batch["labels"] != -100
-            window["loss"] += out.loss.item() * chosen.sum().item()
-            window["masked"] += chosen.sum().item()
-            window["correct"] += (out.logits.detach()[chosen].argmax(-1) == batch["labels"][chosen]).sum().item()
-            window["tokens"] += batch["attention_mask"].sum().item()
-            if not accelerator.sync_gradients:
-                continue
-            state.step += 1
-            scheduler.step()
-            bar.update(1)
-            if state.step % config.log_every == 0:
-                elapsed = time.perf_counter() - window["start"]
-                metrics = {
-                    "loss": window["loss"] / max(window["masked"], 1),
-                    "accuracy": window["correct"] / max(window["masked"], 1),
-                    "tokens_per_s": window["tokens"] * accelerator.num_processes / max(elapsed, 1e-9),
-                    "lr": scheduler.get_last_lr()[0],
-                }
-                bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['accuracy']:.3f}")
-                accelerator.log(metrics, step=state.step)
-                window = {"loss": 0.0, "tokens": 0, "correct": 0, "masked": 0, "start": time.perf_counter()}
-            if state.step % config.eval_every == 0 or state.step == config.max_steps:
-                metrics = evaluate(model, val_loader, accelerator, config.eval_batches)
-                if plateau.step(metrics["val_loss"]):
-                    log.info("validation loss stalled: learning rate x%.2f", config.plateau_factor)
-                metrics["step"] = state.step
-                history.append(metrics)
-                accelerator.log(metrics, step=state.step)
-                if accelerator.is_main_process:
-                    with open(output_dir / "eval_history.jsonl", "a") as handle:
-                        handle.write(json.dumps(metrics) + "\n")
-            if state.step % config.save_every == 0 or state.step == config.max_steps:
-                _save_checkpoint(accelerator, output_dir, state.step, config.keep_checkpoints)
-            if state.step >= config.max_steps:
-                break
-        else:
-            state.epoch += 1
-            state.batch_in_epoch = 0
-    bar.close()
-    for callback in callbacks:
-        callback.on_train_end(accelerator.unwrap_model(model), accelerator)
-    accelerator.wait_for_everyone()
+    def summarise(sums: dict, seconds: float) -> dict:
+        masked = max(sums.get("masked", 0), 1)
+        return {"loss": sums.get("loss", 0.0) / masked, "accuracy": sums.get("correct", 0) / masked,
+                "tokens_per_s": sums.get("tokens", 0) * accelerator.num_processes / max(seconds, 1e-9)}
+
+    settings = LoopSettings(max_steps=config.max_steps, eval_every=config.eval_every, save_every=config.save_every,
+                            log_every=config.log_every, keep_checkpoints=config.keep_checkpoints,
+                            grad_clip=config.grad_clip, description="pretraining")
+    history = run_loop(settings, accelerator=accelerator, model=model, optimizer=optimizer, scheduler=scheduler,
+                       plateau=plateau, state=state, train_set=train_set, train_loader=train_loader, step_fn=step,
+                       summarise=summarise, evaluate=lambda: evaluate(model, val_loader, accelerator,
+                                                                      config.eval_batches),
+                       output_dir=output_dir, callbacks=callbacks, progress=progress)
     final = output_dir / "final"
     if accelerator.is_main_process:
-        if not history and (output_dir / "eval_history.jsonl").is_file():  # resumed at its last step
-            logged = [json.loads(line) for line in (output_dir / "eval_history.jsonl").read_text().splitlines()]
-            history = [entry for entry in logged if entry["step"] == state.step][-1:]
         _write_final(accelerator.unwrap_model(model), final, config, history)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return final
-
-
-def _save_checkpoint(accelerator, output_dir: Path, step: int, keep: int) -> None:
-    target = output_dir / "checkpoints" / f"step_{step}"
-    accelerator.save_state(str(target))
-    if accelerator.is_main_process:
-        for old in _checkpoints(output_dir)[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
-    accelerator.wait_for_everyone()
 
 
 def _write_final(model, folder: Path, config: PretrainConfig, history: list[dict]) -> None:
