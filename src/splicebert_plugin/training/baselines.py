@@ -99,3 +99,36 @@ class LogisticRegression:
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(np.asarray(features, dtype=np.float64) @ self.weights + self.bias)))
+
+
+def composition(sequences: list[str]) -> np.ndarray:
+    """``(N, 3)``: GC fraction, CpG observed/expected (``CG * L / (C * G)``, 0 without C or G) and
+    CpG density (CG dinucleotides per position): what composition alone says about a window."""
+    rows = []
+    for sequence in sequences:
+        s = sequence.upper()
+        c, g, cg, n = s.count("C"), s.count("G"), s.count("CG"), max(len(s), 1)
+        rows.append(((c + g) / n, cg * n / (c * g) if c and g else 0.0, cg / max(n - 1, 1)))
+    return np.array(rows, dtype=np.float64).reshape(len(sequences), 3)
+
+
+def kmer_spectrum(sequences: list[str], k: int = 3) -> np.ndarray:
+    """``(N, 4**k)`` frequencies of the overlapping k-mers of each sequence (k-mers with N skipped)."""
+    from ..genebert.tokenization_genebert import kmer_encode
+
+    out = np.zeros((len(sequences), 4**k))
+    for row, sequence in enumerate(sequences):
+        ids = kmer_encode(sequence, k)
+        ids = ids[ids >= 5] - 5
+        if len(ids):
+            out[row] = np.bincount(ids, minlength=4**k) / len(ids)
+    return out
+
+
+def fit_predict(train_features: np.ndarray, train_labels: np.ndarray, test_features: np.ndarray) -> np.ndarray:
+    """Test probabilities of a :class:`LogisticRegression` on features standardised by the training
+    mean and standard deviation."""
+    mean, std = train_features.mean(axis=0), train_features.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    model = LogisticRegression().fit((train_features - mean) / std, train_labels)
+    return model.predict_proba((test_features - mean) / std)
