@@ -291,6 +291,24 @@ def test_corpus_is_built_reused_and_rebuilt_when_motif_settings_change(tmp_path,
     assert json.loads((out / "meta.json").read_text())["motifs"] == 746  # JASPAR 2020 CORE vertebrates
 
 
+def test_corpus_leaves_out_regions_overlapping_an_exclusion_bed(tmp_path, jaspar):
+    from splicebert_plugin.training.genebert_corpus import GeneBertCorpus, TrackInput, build_genebert_corpus
+
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">chr19\n" + read_fasta_text(FASTA)[400_000:405_000] + "\n")
+    exclude = tmp_path / "test_windows.bed"
+    exclude.write_text("19\t120\t171\nchr19\t1000\t1001\nchrX\t0\t5000\n")  # tiles 2-3 / 20 / another contig
+    out = build_genebert_corpus(str(fasta), [TrackInput("tiles", "tiles")], tmp_path / "c", motifs_raw=jaspar[:5],
+                                exclude=str(exclude), progress=False)
+    corpus = GeneBertCorpus(out)
+    starts = set(corpus.regions["start"].tolist())
+    assert corpus.meta["skipped"]["overlaps an excluded interval"] == 3 and len(corpus) == 100 - 3
+    assert not {100, 150, 1000} & starts and {50, 200, 950, 1050} <= starts
+    with pytest.raises(Exception, match="exclusion BED"):
+        build_genebert_corpus(str(fasta), [TrackInput("tiles", "tiles")], tmp_path / "d", motifs_raw=jaspar[:5],
+                              exclude=str(tmp_path / "missing.bed"), progress=False)
+
+
 def test_build_corpus_recipe_from_a_single_cell_matrix(tmp_path, capsys):
     """The recipe end to end: a peaks x cells Matrix Market file pseudo-bulked into tracks, plus
     CpG islands; bad arguments end in one line and status 2."""

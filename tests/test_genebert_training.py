@@ -239,6 +239,30 @@ def test_samples_next_sequence_labels_and_partners(tiny_corpus):
     assert plain.labels().sum() == 0 and all(plain.partner(i) == i for i in range(len(plain)))
 
 
+def test_a_track_with_few_samples_draws_random_halves_from_the_others(tiny_corpus, tmp_path):
+    from splicebert_plugin.genebert.motifs import load_jaspar
+    from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
+                                                            build_genebert_corpus)
+
+    peaks = tmp_path / "few.bed"  # 20 peaks: two samples of 10 regions
+    peaks.write_text("".join(f"chr19\t{1000 + 300 * i}\t{1100 + 300 * i}\n" for i in range(20)))
+    motifs = [m for m in load_jaspar("JASPAR2018") if m.length <= 12][:24]
+    corpus = GeneBertCorpus(build_genebert_corpus(
+        tiny_corpus.meta["genome"], [TrackInput("few", "bed", str(peaks)), TrackInput("tiles", "tiles")],
+        tmp_path / "corpus", motifs_raw=motifs, settings=CorpusSettings(region_bp=30), progress=False))
+    samples = GeneBertSamples(corpus, kmer=3, val_fraction=0.01, seed=2)
+    few = [i for i in range(len(samples)) if samples.tracks[samples.group_track[i]] == "few"]
+    assert len(few) == 2
+    for epoch in range(4):
+        samples.use_epoch(epoch)
+        for item in few:
+            partner = samples.partner(item)
+            assert partner == item or (abs(partner - item) >= 2 and partner not in few)
+        for item in range(len(samples)):  # tiles keep to their own track
+            if item not in few:
+                assert samples.partner(item) not in few
+
+
 def test_samples_bad_settings(tiny_corpus):
     with pytest.raises(SampleError, match="track"):
         GeneBertSamples(tiny_corpus, kmer=3, tracks=["neurons"])

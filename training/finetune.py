@@ -12,7 +12,15 @@ Splice sites (donor/acceptor vs GT/AG decoys, sequence classification, k folds o
         --config training/configs/splice_sites.yaml \
         --genome=hg19.fa --annotation=gencode.gtf.gz --model=path/to/SpliceBERT.510nt --output_dir=runs/ss
 
-Any config key can be overridden with --key=value. Writes predictions_*.tsv and summary.json
+Promoter cores (TSS -34..+35 vs GC-matched genomic or DeePromoter negatives, leave one contig out)
+and TFBS peaks (vs dinucleotide shuffles), from a GeneBERT folder or any SpliceBERT model:
+
+    accelerate launch training/finetune.py promoters --genome=pieces.fa --annotation=genes.tsv \
+        --negatives=genomic --model=runs/genebert_demo/pretrain_genebert/final --output_dir=runs/prom
+    accelerate launch training/finetune.py tfbs --peaks=ctcf.bed --genome=hg19.fa --model=... --output_dir=runs/tfbs
+
+Any config key can be overridden with --key=value (--init=random: the model's architecture with
+new weights, the no-pretraining control). Writes predictions_*.tsv and summary.json
 into output_dir and prints the test metrics.
 """
 
@@ -23,9 +31,13 @@ import sys
 from splicebert_plugin.training.config import ConfigError, load_config
 from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, finetune_branchpoints,
                                                  finetune_splice_sites)
+from splicebert_plugin.training.finetune_promoters import (PromoterConfig, TfbsConfig, finetune_promoters,
+                                                           finetune_tfbs)
 
 TASKS = {"branchpoints": (BranchpointConfig, finetune_branchpoints),
-         "splice_sites": (SpliceSiteConfig, finetune_splice_sites)}
+         "splice_sites": (SpliceSiteConfig, finetune_splice_sites),
+         "promoters": (PromoterConfig, finetune_promoters),
+         "tfbs": (TfbsConfig, finetune_tfbs)}
 
 
 def _headline(summary: dict) -> dict:

@@ -3,7 +3,7 @@
     python training/genebert/build_corpus.py OUT --genome hg19.fa \
         --track neurons=peaks/neurons.bed --track astrocytes=peaks/astrocytes.bed \
         [--mtx peaks.mtx --peaks peaks.txt --cells cells.tsv] [--cpg-islands] [--tiles] \
-        [--region-bp 50] [--p-value 5e-5] [--jaspar JASPAR2018]
+        [--exclude test_windows.bed] [--region-bp 50] [--p-value 5e-5] [--jaspar JASPAR2018]
 
 Tracks ("cell types"): one peak BED each (--track NAME=BED), or the pseudo-bulk of a peaks x cells
 Matrix Market file (--mtx with its peak names and a cell<TAB>cell_type table: one track per cell
@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--min-cells", type=int, default=1, help="cells with a read for a region to count as open")
     parser.add_argument("--cpg-islands", action="store_true", help="add a track of CpG islands (from sequence)")
     parser.add_argument("--tiles", action="store_true", help="add a track of consecutive genome tiles")
+    parser.add_argument("--exclude", help="BED of intervals kept out of the corpus (a downstream test's windows)")
     parser.add_argument("--region-bp", type=int, default=50, help="nucleotides shown per region (default 50)")
     parser.add_argument("--p-value", type=float, default=5e-5)
     parser.add_argument("--jaspar", default="JASPAR2018", help="JASPAR release (pyjaspar)")
@@ -61,7 +62,8 @@ def main(argv=None) -> int:
         if args.tiles:
             tracks.append(TrackInput("tiles", "tiles"))
         settings = CorpusSettings(region_bp=args.region_bp, jaspar_release=args.jaspar, p_value=args.p_value)
-        out = build_genebert_corpus(args.genome, tracks, args.out, settings=settings, progress=not args.quiet)
+        out = build_genebert_corpus(args.genome, tracks, args.out, settings=settings, exclude=args.exclude,
+                                    progress=not args.quiet)
     except (GeneBertCorpusError, RegionError, ValueError, ImportError, OSError) as error:
         print(f"build_corpus: error: {error}", file=sys.stderr)
         return 2

@@ -16,7 +16,10 @@ is per process; validation and test predictions are gathered from all processes,
 padding duplicates) or plain ``python`` (one process, CPU or GPU). Every fold starts from the
 pretrained encoder with a new head (the masked-LM head is not used).
 
-Both tasks write ``predictions_<group>_fold<k>.tsv`` (probabilities with 9 significant digits, so
+Tasks of whole sequences start from either model family: a GeneBERT folder (``model_type``
+``genebert``; its sequences become k-mers) or anything SpliceBERT's resolver takes; ``init:
+random`` keeps the architecture and draws new weights (the no-pretraining control). Every task
+writes ``predictions_<group>_fold<k>.tsv`` (probabilities with 9 significant digits, so
 every metric can be recomputed from them exactly) and one ``summary.json`` of the same shape:
 ``{"task", "config", "world_size", "validation_metric", "groups": {<group>: {"data", "folds",
 "mean", "pooled", "pooled_baseline"}}}``, with the groups ``branchpoints`` or ``donor`` /
@@ -59,6 +62,7 @@ class _FinetuneConfig:
     max_folds: int = 0  # run only the first N folds (0 = all), for quick runs
     mixed_precision: str = "no"  # "no", "bf16", "fp16"
     dropout: float | None = None  # override the starting model's hidden and attention dropout
+    init: str = "pretrained"  # "random": the starting model's architecture with new random weights (a control)
     seed: int = 0
 
     def __post_init__(self):
@@ -74,6 +78,8 @@ class _FinetuneConfig:
             raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.init not in ("pretrained", "random"):
+            raise ConfigError(f"init {self.init!r}: choose pretrained or random")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +153,44 @@ class _Group:
     baseline: Callable | None = None  # (train items, test items) -> test probabilities at the scored positions
 
 
+@dataclass(frozen=True)
+class _Family:
+    """What differs between the model families a task can start from (SpliceBERT, GeneBERT)."""
+
+    name: str
+    sequence_class: Callable
+    token_class: Callable | None  # None: no per-nucleotide labels (k-mer tokens)
+    encode: Callable  # equal-length sequences -> (N, L) int64 ids with [CLS] ... [SEP]
+    load: Callable  # config.model -> the pretrained model (to be saved as the base of every fold)
+
+
+def _encode_kmers(sequences: list[str], k: int) -> np.ndarray:
+    from ..genebert.tokenization_genebert import CLS_ID, SEP_ID, kmer_encode
+
+    body = np.stack([kmer_encode(sequence, k) for sequence in sequences])
+    ends = np.ones((len(sequences), 1), dtype=np.int64)
+    return np.concatenate([ends * CLS_ID, body, ends * SEP_ID], axis=1)
+
+
+def model_family(model: str) -> _Family:
+    """The family of ``model`` (a folder whose ``config.json`` says ``genebert``, or anything
+    SpliceBERT's resolver takes: ``demo``, a release name, a folder)."""
+    config_file = Path(model) / "config.json"
+    if config_file.is_file() and json.loads(config_file.read_text()).get("model_type") == "genebert":
+        from ..genebert import GeneBertConfig, GeneBertForPreTraining, GeneBertForSequenceClassification
+
+        kmer = GeneBertConfig.from_pretrained(model).kmer
+        return _Family("genebert", GeneBertForSequenceClassification, None,
+                       encode=functools.partial(_encode_kmers, k=kmer),
+                       load=lambda spec: GeneBertForPreTraining.from_pretrained(spec))
+    from .. import tokenization
+    from ..loading import resolve_model
+    from ..modeling_splicebert import SpliceBertForSequenceClassification, SpliceBertForTokenClassification
+
+    return _Family("splicebert", SpliceBertForSequenceClassification, SpliceBertForTokenClassification,
+                   encode=tokenization.encode_batch, load=lambda spec: resolve_model(spec, device="cpu")[0])
+
+
 def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
     """Chromosomes (sorted) dealt round-robin into ``folds`` groups (0 = one per chromosome)."""
     names = sorted(set(chromosomes))
@@ -187,14 +231,16 @@ def _accelerator(config):
     return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision)
 
 
-def _base_model(config, accelerator, output: Path) -> Path:
-    """The starting masked-LM checkpoint saved once as a plain folder every fold loads from."""
-    from ..loading import resolve_model
-
+def _base_model(config, family: _Family, accelerator, output: Path) -> Path:
+    """The starting checkpoint saved once as a plain folder every fold loads from
+    (``init: random``: its architecture with weights drawn from ``seed``)."""
     model_dir = output / "base_model"
     if accelerator.is_main_process:
         output.mkdir(parents=True, exist_ok=True)
-        base, _ = resolve_model(config.model, device="cpu")
+        base = family.load(config.model)
+        if config.init == "random":
+            torch.manual_seed(config.seed)
+            base = type(base)(base.config)
         base.save_pretrained(str(model_dir))
     accelerator.wait_for_everyone()
     return model_dir
@@ -320,16 +366,16 @@ def _cross_validate(accelerator, task: _Task, group: _Group, config, model_dir: 
     }
 
 
-def _run(task: _Task, config, groups: Callable, progress: bool) -> dict:
+def _run(task: _Task, config, groups: Callable, progress: bool, family: _Family) -> dict:
     """The shared driver: base model, the groups' cross-validations, one ``summary.json``.
 
     ``groups()`` builds the examples (after the base model is saved, so a bad model fails first).
     """
     accelerator = _accelerator(config)
     output = Path(config.output_dir)
-    model_dir = _base_model(config, accelerator, output)
-    summary = {"task": task.name, "config": asdict(config), "world_size": accelerator.num_processes,
-               "validation_metric": task.metric_name, "groups": {}}
+    model_dir = _base_model(config, family, accelerator, output)
+    summary = {"task": task.name, "config": asdict(config), "family": family.name,
+               "world_size": accelerator.num_processes, "validation_metric": task.metric_name, "groups": {}}
     for group in groups():
         summary["groups"][group.name] = _cross_validate(accelerator, task, group, config, model_dir, output, progress)
     if accelerator.is_main_process:
@@ -359,10 +405,13 @@ def _branchpoint_rows(windows, probs, baseline=None):
 def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -> dict:
     """Cross-validated branchpoint fine-tuning; returns (and writes) the summary (see :func:`_cross_validate`)."""
     from ..io.genome import Genome
-    from ..modeling_splicebert import SpliceBertForTokenClassification
     from .branchpoints import branchpoint_windows
 
-    task = _Task("branchpoints", SpliceBertForTokenClassification, 2,
+    family = model_family(config.model)
+    if family.token_class is None:
+        raise ValueError(f"branchpoints need one label per nucleotide: {family.name} models see k-mers; "
+                         "start from a SpliceBERT model")
+    task = _Task("branchpoints", family.token_class, 2,
                  to_probability=lambda logits: torch.softmax(logits, -1)[..., 1],
                  metric=average_precision, metric_name="ap")
 
@@ -382,17 +431,16 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
                   "chromosomes": sorted(fold_of_chrom)},
         )
 
-    return _run(task, config, groups, progress)
+    return _run(task, config, groups, progress, family)
 
 
 # --------------------------------------------------------------------------- splice sites
 
-def _site_dataset(examples):
+def labelled_dataset(examples, encode: Callable):
+    """``(ids, float label)`` pairs of examples with ``.sequence`` and ``.label`` (binary tasks)."""
     from torch.utils.data import TensorDataset
 
-    from .. import tokenization
-
-    ids = torch.from_numpy(tokenization.encode_batch([e.sequence for e in examples]))
+    ids = torch.from_numpy(np.asarray(encode([e.sequence for e in examples])))
     return TensorDataset(ids, torch.tensor([float(e.label) for e in examples]))
 
 
@@ -419,13 +467,13 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
     :func:`_cross_validate`), one group per kind."""
     from ..io.annotation import read_transcripts
     from ..io.genome import Genome
-    from ..modeling_splicebert import SpliceBertForSequenceClassification
     from .splice_sites import KINDS, grouped_folds, splice_site_examples
 
     kinds = [k.strip() for k in config.kinds.split(",") if k.strip()]
     if not kinds or any(k not in KINDS for k in kinds):
         raise ValueError(f"kinds {config.kinds!r}: a comma-separated subset of {KINDS}")
-    task = _Task("splice_sites", SpliceBertForSequenceClassification, 1,
+    family = model_family(config.model)
+    task = _Task("splice_sites", family.sequence_class, 1,
                  to_probability=lambda logits: torch.sigmoid(logits[:, 0]), metric=auroc, metric_name="auroc")
 
     def groups():
@@ -441,7 +489,7 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
                 _site_baseline, centre=config.width // 2, flank=config.baseline_flank)
             yield _Group(
                 kind, examples, list(grouped_folds([e.locus for e in examples], config.folds, seed=config.seed)),
-                config.folds, _site_dataset, describe_fold=lambda k: {},
+                config.folds, functools.partial(labelled_dataset, encode=family.encode), describe_fold=lambda k: {},
                 prediction_header=("kind", "chrom", "boundary", "strand", "locus", "label", "probability",
                                    "baseline_probability"),
                 prediction_rows=_site_rows,
@@ -450,4 +498,4 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
                 baseline=baseline,
             )
 
-    return _run(task, config, groups, progress)
+    return _run(task, config, groups, progress, family)

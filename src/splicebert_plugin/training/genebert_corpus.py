@@ -64,9 +64,9 @@ class CorpusSettings:
     max_n_fraction: float = 0.1  # shown windows with more N are left out (counted)
 
 
-def _fingerprint(genome: str, tracks: Sequence[TrackInput], settings: CorpusSettings) -> str:
+def _fingerprint(genome: str, tracks: Sequence[TrackInput], settings: CorpusSettings, exclude: str | None) -> str:
     digest = hashlib.sha256()
-    for path in [genome] + [t.path for t in tracks if t.path]:
+    for path in [genome] + [t.path for t in tracks if t.path] + ([exclude] if exclude else []):
         stat = os.stat(path)
         digest.update(f"{Path(path).resolve()}:{stat.st_size}:{int(stat.st_mtime)}".encode())
     digest.update(json.dumps([asdict(t) for t in tracks], sort_keys=True).encode())
@@ -97,13 +97,36 @@ def _track_regions(genome, track: TrackInput, region_bp: int) -> list[tuple[str,
     return out
 
 
+def _excluded(genome, path: str) -> dict[str, np.ndarray]:
+    """Per genome contig, the sorted (start, end) intervals of the BED ``path``."""
+    from ..genebert.regions import read_bed_regions
+    from ..io.contigs import ContigMap
+
+    names = ContigMap(genome.contigs, f"genome {genome.path.name}")
+    by_contig: dict = {}
+    for region in read_bed_regions(path):
+        contig = names.get(region.chrom)
+        if contig is not None:
+            by_contig.setdefault(contig, []).append((region.start, region.end))
+    return {contig: np.array(sorted(v), dtype=np.int64).reshape(-1, 2) for contig, v in by_contig.items()}
+
+
+def _overlaps(intervals: np.ndarray | None, start: int, end: int) -> bool:
+    if intervals is None or not len(intervals):
+        return False
+    before = np.searchsorted(intervals[:, 0], end)  # intervals starting before ``end``
+    return bool(before) and bool((intervals[:before, 1] > start).any())
+
+
 def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: str | Path, *,
-                          settings: CorpusSettings = CorpusSettings(), motifs_raw=None,
+                          settings: CorpusSettings = CorpusSettings(), motifs_raw=None, exclude: str | None = None,
                           progress: bool = True) -> Path:
     """Build (or reuse) the corpus folder ``out``; returns it.
 
     ``motifs_raw``: motifs to use instead of JASPAR's (anything ``genebert.motifs.build_motifs``
-    takes; for tests and custom motif sets). Raises :class:`GeneBertCorpusError` for bad inputs.
+    takes; for tests and custom motif sets). ``exclude``: a BED file; regions overlapping it are
+    left out (counted), e.g. the windows of a downstream test. Raises
+    :class:`GeneBertCorpusError` for bad inputs.
     """
     from tqdm import tqdm
 
@@ -124,7 +147,9 @@ def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: s
             raise GeneBertCorpusError(f"track {track.name}: peak file {track.path} does not exist")
     if not Path(genome_path).is_file():
         raise GeneBertCorpusError(f"genome FASTA {genome_path} does not exist")
-    fingerprint = _fingerprint(genome_path, tracks, settings)
+    if exclude is not None and not Path(exclude).is_file():
+        raise GeneBertCorpusError(f"exclusion BED {exclude} does not exist")
+    fingerprint = _fingerprint(genome_path, tracks, settings, exclude)
     meta_file = out / "meta.json"
     if meta_file.is_file() and json.loads(meta_file.read_text()).get("fingerprint") == fingerprint:
         return out
@@ -137,9 +162,14 @@ def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: s
         unique = sorted({r for regions in per_track.values() for r in regions},
                         key=lambda r: (genome.contigs.index(r[0]), r[1], r[2]))
         contigs = list(genome.contigs)
-        windows, kept, skipped = [], [], {"window past a contig end": 0, "too many N": 0}
+        excluded = _excluded(genome, exclude) if exclude else {}
+        windows, kept = [], []
+        skipped = {"window past a contig end": 0, "too many N": 0, "overlaps an excluded interval": 0}
         for contig, start, end in tqdm(unique, desc="regions", unit=" regions", file=sys.stderr,
                                        disable=not progress):
+            if _overlaps(excluded.get(contig), start, end):
+                skipped["overlaps an excluded interval"] += 1
+                continue
             shown = (start + end) // 2 - bp // 2
             sequence, off_contig = genome.fetch(contig, shown, shown + bp)
             if off_contig:
@@ -190,6 +220,7 @@ def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: s
     write_motifs(staging / "motifs.json", motifs, {**asdict(settings), "background": background})
     (staging / "contigs.json").write_text(json.dumps(contigs) + "\n")
     meta = {"fingerprint": fingerprint, "genome": str(Path(genome_path).resolve()),
+            "exclude": str(Path(exclude).resolve()) if exclude else None,
             "tracks": [asdict(t) for t in tracks], "settings": asdict(settings), "background": background,
             "regions": int(len(regions)), "motifs": len(motifs),
             "unreachable_p": [m.matrix_id for m in motifs if not m.p_reachable], "skipped": skipped,

@@ -5,8 +5,8 @@ the k-mers of regions 1-5, sentence B = regions 6-10, each region k-merised on i
 spans two regions): ``[CLS] A [SEP] B [SEP]``, token types 0 up to the first ``[SEP]``, 1 after.
 Next-sequence labels (BERT's convention: 0 = B follows A, 1 = B is random) come from a seeded
 permutation per epoch, exactly half of each. A random B is regions 6-10 of another sample of the
-same track at least two samples away, and its motif rows replace rows 6-10, so the matrix
-always describes the DNA shown [ours].
+same track at least two samples away (of any track when a track has fewer than 3 samples in the
+split), and its motif rows replace rows 6-10, so the matrix always describes the DNA shown [ours].
 
 Every sample is a pure function of ``(seed, epoch, item)``. Masking is not done here but in the
 training step (:func:`span_mask`, generator seeded by seed, step, micro-step and rank), so a
@@ -132,13 +132,15 @@ class GeneBertSamples(torch.utils.data.Dataset):
         if len(self.groups) == 0:
             raise SampleError(f"no {split} sample of {num_regions} consecutive regions on one contig in corpus "
                               f"{corpus.path} (tracks {names}); use more regions or a smaller val_fraction")
-        # a random B comes from the same track, at least two samples away
-        self._same_track = {t: np.flatnonzero(self.group_track == t) for t in np.unique(self.group_track)}
-        if nsp:
-            short = [names[t] for t, members in self._same_track.items() if len(members) < 3]
-            if short:
-                raise SampleError(f"track(s) {short} have fewer than 3 {split} samples: no random second half "
-                                  "can be drawn; add regions or set nsp to false")
+        # a random B comes from the same track, at least two samples away (from any track of the
+        # split when a track has fewer than 3 samples in it)
+        everything = np.arange(len(self.groups))
+        self._pool = {t: members if len(members) >= 3 else everything
+                      for t in np.unique(self.group_track)
+                      for members in [np.flatnonzero(self.group_track == t)]}
+        if nsp and len(self.groups) < 3:
+            raise SampleError(f"only {len(self.groups)} {split} sample(s): no random second half can be drawn; "
+                              "add regions, change val_fraction or set nsp to false")
         self.tokens_per_region = corpus.region_bp - kmer + 1
         self.length = 3 + num_regions * self.tokens_per_region
         self._labels = self._draw_labels()
@@ -172,7 +174,7 @@ class GeneBertSamples(torch.utils.data.Dataset):
         """The sample whose second half is ``item``'s random B this epoch (itself when B follows A)."""
         if not self._label(item):
             return item
-        members = self._same_track[int(self.group_track[item])]
+        members = self._pool[int(self.group_track[item])]
         position = int(np.searchsorted(members, item))
         allowed = np.concatenate([members[: max(position - 1, 0)], members[position + 2 :]])
         rng = np.random.default_rng([self.seed, self.epoch, item, 5])

@@ -1,0 +1,130 @@
+"""Promoter and TFBS fine-tuning from a GeneBERT folder (and the model-family switch), on real
+sequence cut into three contigs so that leave-one-contig-out has its three folds."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from splicebert_plugin.metrics import auroc
+from splicebert_plugin.training.finetune import model_family
+from splicebert_plugin.training.finetune_promoters import (PromoterConfig, TfbsConfig, finetune_promoters,
+                                                           finetune_tfbs)
+
+from .conftest import FASTA, GENES, load_recipe, read_fasta_text
+
+SEGMENTS = {"chrA": (0, 200_000), "chrB": (200_000, 400_000), "chrC": (400_000, 560_000)}
+
+
+@pytest.fixture(scope="module")
+def three_contigs(tmp_path_factory):
+    """The example's chr19 slice as three contigs, its 7 genes moved into them."""
+    folder = tmp_path_factory.mktemp("three")
+    text = read_fasta_text(FASTA)
+    fasta = folder / "three.fa"
+    fasta.write_text("".join(f">{name}\n{text[a:b]}\n" for name, (a, b) in SEGMENTS.items()))
+    lines = [GENES.read_text().splitlines()[0]]
+    for line in GENES.read_text().splitlines()[1:]:
+        name, _, strand, start, end, exon_starts, exon_ends = line.split("\t")[:7]
+        contig, (offset, _) = next((c, span) for c, span in SEGMENTS.items() if span[0] <= int(start) < span[1])
+        shift = lambda text: ",".join(str(int(x) - offset) for x in text.split(",") if x) + ","  # noqa: E731
+        lines.append("\t".join([name, contig, strand, str(int(start) - offset), str(int(end) - offset),
+                                shift(exon_starts), shift(exon_ends)]))
+    genes = folder / "genes.tsv"
+    genes.write_text("\n".join(lines) + "\n")
+    return fasta, genes
+
+
+@pytest.fixture(scope="module")
+def tiny_genebert(tmp_path_factory):
+    from splicebert_plugin.genebert import GeneBertForPreTraining
+
+    from .test_genebert import tiny_config
+
+    torch.manual_seed(123)  # not the fine-tuning seed: init=random must give other weights
+    folder = tmp_path_factory.mktemp("gb") / "model"
+    GeneBertForPreTraining(tiny_config()).save_pretrained(str(folder))
+    return folder
+
+
+def _rows(path: Path) -> list[list[str]]:
+    return [line.split("\t") for line in path.read_text().splitlines()[1:]]
+
+
+def test_model_family_follows_the_folder(tiny_genebert, tiny_510):
+    genebert = model_family(str(tiny_genebert))
+    assert genebert.name == "genebert" and genebert.token_class is None
+    ids = genebert.encode(["ACGTAC", "TTTTTT"])  # k = 3: [CLS] 4 k-mers [SEP]
+    assert ids.shape == (2, 6) and (ids[:, 0] == 2).all() and (ids[:, -1] == 3).all()
+    assert model_family(str(tiny_510)).name == "splicebert"
+
+
+def test_promoter_finetuning_leaves_one_contig_out(three_contigs, tiny_genebert, tmp_path):
+    fasta, genes = three_contigs
+    out = tmp_path / "prom"
+    summary = finetune_promoters(PromoterConfig(genome=str(fasta), annotation=str(genes), output_dir=str(out),
+                                                model=str(tiny_genebert), max_epochs=2, batch_size=4),
+                                 progress=False)
+    assert summary["family"] == "genebert" and summary["task"] == "promoters"
+    result = summary["groups"]["promoters_genomic"]
+    assert result["data"]["positives"] == 7 and result["data"]["contigs"] == ["chrA", "chrB", "chrC"]
+    rows = [row for k in range(3) for row in _rows(out / f"predictions_promoters_genomic_fold{k}.tsv")]
+    assert len(rows) == result["data"]["positives"] + result["data"]["negatives"]
+    for k, fold in result["folds"].items():
+        fold_rows = _rows(out / f"predictions_promoters_genomic_{k}.tsv")
+        assert {r[0] for r in fold_rows} == set(fold["test_contigs"]) and len(fold["test_contigs"]) == 1
+        assert fold["valid_contigs"] != fold["test_contigs"]
+    labels = np.array([int(r[6]) for r in rows])
+    assert result["pooled"]["test_auroc"] == pytest.approx(auroc(labels, [float(r[7]) for r in rows]), abs=1e-5)
+    assert result["pooled_baseline"]["test_auroc"] == pytest.approx(auroc(labels, [float(r[8]) for r in rows]),
+                                                                    abs=1e-5)
+
+
+def test_random_init_and_deepromoter_negatives(three_contigs, tiny_genebert, tmp_path):
+    from safetensors.torch import load_file
+
+    fasta, genes = three_contigs
+    common = dict(genome=str(fasta), annotation=str(genes), model=str(tiny_genebert), max_epochs=1, max_folds=1,
+                  negatives="deepromoter")
+    finetune_promoters(PromoterConfig(output_dir=str(tmp_path / "p"), **common), progress=False)
+    summary = finetune_promoters(PromoterConfig(output_dir=str(tmp_path / "r"), init="random", **common),
+                                 progress=False)
+    assert summary["groups"]["promoters_deepromoter"]["data"]["negatives"] == 7
+    pretrained = load_file(tmp_path / "p/base_model/model.safetensors")
+    random = load_file(tmp_path / "r/base_model/model.safetensors")
+    original = load_file(tiny_genebert / "model.safetensors")
+    key = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(pretrained[key], original[key]) and not torch.equal(random[key], original[key])
+
+
+def test_tfbs_pipeline_on_peaks(three_contigs, tiny_genebert, tmp_path):
+    fasta, _ = three_contigs
+    peaks = tmp_path / "peaks.bed"
+    starts = range(5000, 150_000, 9000)
+    peaks.write_text("".join(f"{c}\t{s}\t{s + 300}\n" for c in SEGMENTS for s in starts)
+                     + "chrZ\t10\t400\nchrC\t159990\t160100\n")  # another contig; a window past the end
+    out = tmp_path / "tfbs"
+    summary = finetune_tfbs(TfbsConfig(peaks=str(peaks), genome=str(fasta), output_dir=str(out), width=60,
+                                       model=str(tiny_genebert), max_epochs=1), progress=False)
+    data = summary["groups"]["tfbs"]["data"]
+    text = read_fasta_text(FASTA)  # chrA begins in chr19's telomeric Ns: those windows are skipped
+    usable = sum("N" not in text[a + s + 150 - 30 : a + s + 150 + 30] for a, _ in SEGMENTS.values() for s in starts)
+    assert 0 < usable < 3 * len(starts) and data["peaks"] == usable
+    assert data["skipped"] == {"contig not in genome": 1,
+                               "window past a contig end or with N": 3 * len(starts) - usable + 1}
+    rows = [row for k in range(3) for row in _rows(out / f"predictions_tfbs_fold{k}.tsv")]
+    assert len(rows) == 2 * data["peaks"] and sum(int(r[4]) for r in rows) == data["peaks"]
+
+
+def test_finetune_recipe_errors_for_the_new_tasks(three_contigs, tiny_genebert, tmp_path, capsys):
+    fasta, genes = three_contigs
+    recipe = load_recipe("finetune")
+    common = [f"--genome={fasta}", f"--annotation={genes}", f"--output_dir={tmp_path}", f"--model={tiny_genebert}"]
+    for override, message in (("--negatives=shuffled", "negatives"), ("--folds=2", "folds"),
+                              ("--init=imagenet", "init")):
+        assert recipe.main(["promoters", *common, override]) == 2
+        assert message in capsys.readouterr().err
+    assert recipe.main(["branchpoints", f"--bed={tmp_path}/x.bed", f"--genome={fasta}", f"--output_dir={tmp_path}",
+                        f"--model={tiny_genebert}"]) == 2
+    assert "k-mers" in capsys.readouterr().err
