@@ -128,3 +128,55 @@ def test_finetune_recipe_errors_for_the_new_tasks(three_contigs, tiny_genebert, 
     assert recipe.main(["branchpoints", f"--bed={tmp_path}/x.bed", f"--genome={fasta}", f"--output_dir={tmp_path}",
                         f"--model={tiny_genebert}"]) == 2
     assert "k-mers" in capsys.readouterr().err
+
+
+def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path, capsys):
+    """The results script on a work folder laid out like make_demo_model's: it fine-tunes each arm
+    and seed, and its table's numbers are recomputed here from the predictions it wrote."""
+    import json
+    import shutil
+
+    from splicebert_plugin.metrics import macro_precision_recall
+
+    fasta, genes = three_contigs
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(fasta, work / "pieces.fa")
+    shutil.copy(genes, work / "genes.tsv")
+    for arm in ("genebert", "mlm"):
+        shutil.copytree(tiny_genebert, work / f"pretrain_{arm}" / "final")
+    recipe = load_recipe("genebert/evaluate_demo")
+    argv = [f"--work={work}", "--seeds=0,1", "--sets=genomic", "--arms=genebert,mlm,random", "--n-boot=50",
+            "--max_epochs=1"]
+    assert recipe.main(argv) == 0
+    assert "| genomic | 3-mer logistic | 1 |" in capsys.readouterr().out
+    results = json.loads((work / "promoters/results.json").read_text())["genomic"]
+    assert set(results) == {"genebert", "mlm", "random", "composition", "kmer3"}
+    runs = []
+    for seed in (0, 1):
+        rows = [r for k in range(3) for r in _rows(work / f"promoters/genomic/genebert/seed{seed}/"
+                                                          f"predictions_promoters_genomic_fold{k}.tsv")]
+        rows.sort(key=lambda r: (r[0], int(r[1]), int(r[2]), r[3], r[4]))
+        runs.append((np.array([int(r[6]) for r in rows]), np.array([float(r[7]) for r in rows])))
+    labels = runs[0][0]
+    row = results["genebert"]
+    assert row["runs"] == 2 and row["n"] == len(labels) == 14
+    assert row["auroc"]["mean"] == pytest.approx(np.mean([auroc(labels, p) for _, p in runs]))
+    assert row["macro_recall"]["mean"] == pytest.approx(np.mean([macro_precision_recall(labels, p)[1]
+                                                                  for _, p in runs]))
+    for name in ("auroc", "ap"):
+        assert row[name]["low"] <= row[name]["mean"] <= row[name]["high"] or row[name]["low"] == row[name]["high"]
+    assert recipe.main(argv) == 0  # reruns reuse the finished runs
+
+
+def test_splice_site_windows_from_a_genebert_folder(tiny_genebert, tmp_path):
+    """The splice-site task at 80 nt (Table 4's shortest context) from GeneBERT k-mers."""
+    from splicebert_plugin.training.finetune import SpliceSiteConfig, finetune_splice_sites
+
+    out = tmp_path / "ss"
+    summary = finetune_splice_sites(SpliceSiteConfig(genome=str(FASTA), annotation=str(GENES), output_dir=str(out),
+                                                     folds=3, max_folds=1, max_epochs=1, width=80, kinds="donor",
+                                                     model=str(tiny_genebert)), progress=False)
+    assert summary["family"] == "genebert"
+    fold = summary["groups"]["donor"]["folds"]["fold0"]
+    assert len(_rows(out / "predictions_donor_fold0.tsv")) == fold["test"] > 0

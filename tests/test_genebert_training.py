@@ -313,6 +313,12 @@ def test_resumed_run_across_the_masking_switch_equals_an_uninterrupted_run(tiny_
     assert steps == [3, 6]
     for entry in summary["history"]:
         assert {"step", "val_mlm_loss", "val_nsp_loss", "val_srm_loss", "val_r_at_1"} <= set(entry)
+    # the demo model's card is written from such a summary: one row per evaluation
+    from splicebert_plugin.model_cards import card_for_genebert_demo
+
+    card = card_for_genebert_demo(summary, {"genebert": summary["last_eval"]}, None)
+    assert "| 3 | " in card and "| 6 | " in card and "not computed" in card
+    assert f"{summary['last_eval']['val_srm_loss']:.3f}" in card
     # the final folder is a Hub folder: it loads through the Auto classes
     from transformers import AutoModelForPreTraining
 

@@ -121,3 +121,13 @@ def test_composition_and_spectrum_features_by_hand():
     train = composition(rich[:30] + poor[:30])
     probs = fit_predict(train, np.array([1] * 30 + [0] * 30), composition(rich[30:] + poor[30:]))
     assert (probs[:10] > 0.5).all() and (probs[10:] < 0.5).all()
+
+
+def test_macro_precision_recall_by_hand():
+    from splicebert_plugin.metrics import macro_precision_recall
+
+    labels = [1, 1, 1, 0, 0]
+    probs = [0.9, 0.6, 0.2, 0.7, 0.1]
+    # class 1: called 3 (2 right) -> P 2/3, R 2/3; class 0: called 2 (1 right) -> P 1/2, R 1/2
+    assert macro_precision_recall(labels, probs) == pytest.approx(((2 / 3 + 1 / 2) / 2, (2 / 3 + 1 / 2) / 2))
+    assert macro_precision_recall([1, 0], [0.9, 0.8]) == pytest.approx(((1 / 2 + 0) / 2, (1 + 0) / 2))

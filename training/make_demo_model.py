@@ -18,8 +18,6 @@ Then run training/evaluate_demo.py for the model card's numbers.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 from pathlib import Path
 
 from splicebert_plugin.io.fasta import write_fasta
@@ -69,14 +67,9 @@ def prepare_inputs(genome: Path, work: Path) -> list:
 def install(final: Path, target: Path) -> None:
     """Copy the final folder into the package without the model code: the demo model loads
     through the installed package (``import splicebert_plugin``), never as remote code."""
-    from splicebert_plugin.checkpoints import CODE_FILES
+    from splicebert_plugin.checkpoints import CODE_FILES, install_without_code
 
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(final, target, ignore=shutil.ignore_patterns(*CODE_FILES))
-    config_file = target / "config.json"
-    config = json.loads(config_file.read_text())
-    config.pop("auto_map", None)
-    config_file.write_text(json.dumps(config, indent=2) + "\n")
+    install_without_code(final, target, CODE_FILES)
 
 
 def main(argv=None) -> int:

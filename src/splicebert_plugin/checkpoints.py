@@ -298,3 +298,18 @@ def write_random_original_checkpoint(
     state["bert.embeddings.position_ids"] = torch.arange(config.max_position_embeddings)[None]
     torch.save(state, dst / "pytorch_model.bin")
     return dst
+
+
+def install_without_code(final: str | os.PathLike, target: str | os.PathLike, code_files) -> None:
+    """Copy a trained Hub folder into the package as a bundled model: without its model code and
+    ``auto_map``, so that it loads through the installed package, never as remote code."""
+    import json
+    import shutil
+
+    final, target = Path(final), Path(target)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(final, target, ignore=shutil.ignore_patterns(*code_files))
+    config_file = target / "config.json"
+    config = json.loads(config_file.read_text())
+    config.pop("auto_map", None)
+    config_file.write_text(json.dumps(config, indent=2) + "\n")

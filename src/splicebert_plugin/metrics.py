@@ -50,3 +50,16 @@ def f1_at(labels, probabilities, threshold: float = 0.5) -> float:
     true_positives = int((labels & called).sum())
     denominator = int(labels.sum()) + int(called.sum())
     return 2.0 * true_positives / denominator if denominator else 0.0
+
+
+def macro_precision_recall(labels, probabilities, threshold: float = 0.5) -> tuple[float, float]:
+    """Precision and recall of the calls ``probability >= threshold``, each averaged over the two
+    classes (the paper's "Precision" / "Recall" columns); a class never called has precision 0."""
+    labels = np.asarray(labels).astype(bool)
+    called = np.asarray(probabilities, dtype=np.float64) >= threshold
+    precisions, recalls = [], []
+    for truth, call in ((labels, called), (~labels, ~called)):
+        hits = int((truth & call).sum())
+        precisions.append(hits / int(call.sum()) if call.any() else 0.0)
+        recalls.append(hits / int(truth.sum()) if truth.any() else 0.0)
+    return float(np.mean(precisions)), float(np.mean(recalls))

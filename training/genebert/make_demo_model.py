@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -88,17 +87,23 @@ def write_evaluation_windows(fasta: Path, table: Path, work: Path) -> Path:
     return bed
 
 
-def install(final: Path, target: Path) -> None:
+def install(final: Path, target: Path, work: Path) -> None:
     """Copy the final folder into the package without the model code (it loads through the
-    installed package, never as remote code)."""
+    installed package, never as remote code), with its card."""
+    from splicebert_plugin.checkpoints import install_without_code
     from splicebert_plugin.genebert.hub import CODE_FILES
+    from splicebert_plugin.model_cards import card_for_genebert_demo
 
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(final, target, ignore=shutil.ignore_patterns(*CODE_FILES))
-    config_file = target / "config.json"
-    config = json.loads(config_file.read_text())
-    config.pop("auto_map", None)
-    config_file.write_text(json.dumps(config, indent=2) + "\n")
+    install_without_code(final, target, CODE_FILES)
+    arms = {}
+    for arm in ARMS:
+        summary_file = work / f"pretrain_{arm}" / "final" / "training_summary.json"
+        if summary_file.is_file():
+            arms[arm] = json.loads(summary_file.read_text())["last_eval"]
+    results = work / "promoters" / "results.md"
+    summary = json.loads((final / "training_summary.json").read_text())
+    (target / "README.md").write_text(card_for_genebert_demo(summary, arms, results.read_text() if results.is_file()
+                                                             else None))
 
 
 def main(argv=None) -> int:
@@ -139,7 +144,7 @@ def _run(args, arms, overrides, work: Path) -> int:
         print(f"{arm}: {finals[arm]}")
     if args.install:
         target = REPO / "src/splicebert_plugin/resources/genebert_demo_model"
-        install(finals["genebert"], target)
+        install(finals["genebert"], target, work)
         print(f"installed {target}")
     return 0
 

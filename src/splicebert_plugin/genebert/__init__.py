@@ -6,6 +6,8 @@ tokenization) are Hub code, copied into ``hub_models/GeneBERT-*``; the motif and
 are library code. What is the paper's and what is ours: ``docs/genebert.md``.
 """
 
+from pathlib import Path as _Path
+
 from .configuration_genebert import PRESETS, GeneBertConfig
 from .modeling_genebert import (
     GeneBertForMaskedLM,
@@ -18,7 +20,11 @@ from .modeling_genebert import (
 )
 from .tokenization_genebert import GeneBertTokenizer, kmer_decode, kmer_encode, kmer_vocab
 
-__all__ = ["GeneBertConfig", "PRESETS", "GeneBertModel", "GeneBertPreTrainedModel", "GeneBertForPreTraining",
+#: the bundled GeneBERT demo model (pretrained by this project on a 2-core CPU; not the paper's
+#: weights; see its README.md). ``GeneBertForPreTraining.from_pretrained(DEMO_MODEL)`` loads it.
+DEMO_MODEL = str(_Path(__file__).resolve().parent.parent / "resources" / "genebert_demo_model")
+
+__all__ = ["DEMO_MODEL", "GeneBertConfig", "PRESETS", "GeneBertModel", "GeneBertPreTrainedModel", "GeneBertForPreTraining",
            "GeneBertForMaskedLM", "GeneBertForSequenceClassification", "GeneBertForTokenClassification",
            "GeneBertTokenizer", "kmer_encode", "kmer_decode", "kmer_vocab", "srm_loss", "register_with_auto_classes"]
 

@@ -29,11 +29,10 @@ from .finetune import _FinetuneConfig, _Group, _run, _Task, chromosome_folds, la
 
 
 @dataclass(frozen=True, kw_only=True)
-class PromoterConfig(_FinetuneConfig):
+class _ContigTaskConfig(_FinetuneConfig):
+    """Defaults of the leave-one-contig-out tasks."""
+
     genome: str
-    annotation: str
-    negatives: str = "genomic"
-    negatives_seed: int = 0  # the draw of the negative set (fixed across training seeds)
     batch_size: int = 32
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
@@ -41,6 +40,18 @@ class PromoterConfig(_FinetuneConfig):
     max_epochs: int = 20
     patience: int = 5
     plateau_patience: int = 2
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.folds in (1, 2) or self.folds < 0:
+            raise ConfigError(f"folds must be 0 (one per contig) or >= 3, got {self.folds}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromoterConfig(_ContigTaskConfig):
+    annotation: str
+    negatives: str = "genomic"
+    negatives_seed: int = 0  # the draw of the negative set (fixed across training seeds)
 
     def __post_init__(self):
         super().__post_init__()
@@ -48,29 +59,17 @@ class PromoterConfig(_FinetuneConfig):
 
         if self.negatives not in NEGATIVE_SETS:
             raise ConfigError(f"negatives {self.negatives!r}: choose one of {NEGATIVE_SETS}")
-        if self.folds in (1, 2) or self.folds < 0:
-            raise ConfigError(f"folds must be 0 (one per contig) or >= 3, got {self.folds}")
 
 
 @dataclass(frozen=True, kw_only=True)
-class TfbsConfig(_FinetuneConfig):
+class TfbsConfig(_ContigTaskConfig):
     peaks: str
-    genome: str
     width: int = 101
-    batch_size: int = 32
-    learning_rate: float = 1e-4
-    weight_decay: float = 0.01
-    folds: int = 0  # 0 = one fold per contig
-    max_epochs: int = 20
-    patience: int = 5
-    plateau_patience: int = 2
 
     def __post_init__(self):
         super().__post_init__()
         if self.width < 10:
             raise ConfigError(f"width must be >= 10, got {self.width}")
-        if self.folds in (1, 2) or self.folds < 0:
-            raise ConfigError(f"folds must be 0 (one per contig) or >= 3, got {self.folds}")
 
 
 @dataclass(frozen=True)
