@@ -147,10 +147,19 @@ def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path,
         shutil.copytree(tiny_genebert, work / f"pretrain_{arm}" / "final")
     recipe = load_recipe("genebert/evaluate_demo")
     argv = [f"--work={work}", "--seeds=0,1", "--sets=genomic", "--arms=genebert,mlm,random", "--n-boot=50",
-            "--max_epochs=1"]
+            "--splice-width=60", "--max_epochs=1"]
     assert recipe.main(argv) == 0
-    assert "| genomic | 3-mer logistic | 1 |" in capsys.readouterr().out
-    results = json.loads((work / "promoters/results.json").read_text())["genomic"]
+    out = capsys.readouterr().out
+    assert "| genomic | 3-mer logistic | 1 |" in out and "| donor 60 nt | one-hot +-30 nt logistic | 1 |" in out
+    everything = json.loads((work / "results.json").read_text())
+    assert set(everything["splice_sites"]) == {"donor 60 nt", "acceptor 60 nt"}
+    donors = everything["splice_sites"]["donor 60 nt"]
+    assert set(donors) == {"genebert", "mlm", "random", "onehot"} and donors["genebert"]["runs"] == 1
+    site_rows = [r for k in range(5) for r in _rows(work / f"splice_sites/60nt/mlm/seed0/predictions_donor_fold{k}.tsv")]
+    assert donors["mlm"]["auroc"]["mean"] == pytest.approx(auroc(np.array([int(r[5]) for r in site_rows]),
+                                                                 np.array([float(r[6]) for r in site_rows])))
+    assert donors["mlm"]["n"] == len(site_rows) and donors["mlm"]["positives"] == sum(int(r[5]) for r in site_rows)
+    results = everything["promoters"]["genomic"]
     assert set(results) == {"genebert", "mlm", "random", "composition", "kmer3"}
     runs = []
     for seed in (0, 1):
@@ -167,6 +176,9 @@ def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path,
     for name in ("auroc", "ap"):
         assert row[name]["low"] <= row[name]["mean"] <= row[name]["high"] or row[name]["low"] == row[name]["high"]
     assert recipe.main(argv) == 0  # reruns reuse the finished runs
+    capsys.readouterr()
+    assert recipe.main([f"--work={tmp_path}/other", "--max_epochs=0"]) == 2
+    assert "max_epochs must be >= 1" in capsys.readouterr().err
 
 
 def test_splice_site_windows_from_a_genebert_folder(tiny_genebert, tmp_path):

@@ -309,6 +309,8 @@ def install_without_code(final: str | os.PathLike, target: str | os.PathLike, co
     final, target = Path(final), Path(target)
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(final, target, ignore=shutil.ignore_patterns(*code_files))
+    for path in target.iterdir():
+        path.chmod(0o644)  # package data, readable by every user of an installed copy
     config_file = target / "config.json"
     config = json.loads(config_file.read_text())
     config.pop("auto_map", None)

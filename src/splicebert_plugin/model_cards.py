@@ -292,7 +292,7 @@ BSD-3-Clause (the implementation). Motif data (JASPAR) keep their own licence.
 def card_for_genebert_demo(summary: dict, arms: dict, results: str | None) -> str:
     """Model card of the bundled GeneBERT demo model, from its ``training_summary.json``, the
     last evaluations of every pretraining arm (``{arm: last_eval}``) and the promoter results
-    table (markdown) when it has been computed."""
+    and splice-site tables (markdown) when they have been computed."""
     config, corpus = summary["config"], summary["corpus"]
     rows = ["| step | val MLM loss | val NSP loss | val SRM loss | R@1 (chance) |", "|---|---|---|---|---|"]
     for entry in summary["history"]:
@@ -300,8 +300,8 @@ def card_for_genebert_demo(summary: dict, arms: dict, results: str | None) -> st
                     f"{entry['val_srm_loss']:.3f} | {entry['val_r_at_1']:.3f} ({entry['val_r_at_1_chance']:.3f}) |")
     arm_rows = ["| arm | val MLM loss | val NSP loss | val SRM loss |", "|---|---|---|---|"]
     for arm, last in arms.items():
-        arm_rows.append(f"| {arm} | {last.get('val_mlm_loss', float('nan')):.3f} | "
-                        f"{last.get('val_nsp_loss', float('nan')):.3f} | {last.get('val_srm_loss', float('nan')):.3f} |")
+        cells = [f"{last[key]:.3f}" if key in last else "-" for key in ("val_mlm_loss", "val_nsp_loss", "val_srm_loss")]
+        arm_rows.append(f"| {arm} | " + " | ".join(cells) + " |")
     downstream = results or "(not computed: run `python training/genebert/evaluate_demo.py --work ...`)\n"
     return f"""---
 license: bsd-3-clause
@@ -339,11 +339,16 @@ The arms of the ablation, same data and steps (last evaluation):
 
 {chr(10).join(arm_rows)}
 
-## Promoter-core classification (fine-tuned, leave one contig out)
+## Downstream (fine-tuned)
+Promoter cores (70 nt around annotated TSSs against each negative set, leave one contig out, 3
+seeds) and splice sites (donor or acceptor windows against as many decoys, 5 folds grouped by
+gene, 1 seed). Each cell: mean over seeds (95 % bootstrap interval over examples).
+
 {downstream}
 ## Limits
 One track per source and no cell types: nothing here tests the paper's cell-type claims. The Swin
 starts from random weights (no ImageNet), the scale is thousands of times smaller than the
 paper's, and the labelled set is about 105 promoters: only differences between the arms at equal
-budget, with their intervals, mean anything here.
+budget, with their intervals, mean anything here. Promoter windows were cut out of the
+pretraining corpus; splice-site windows were not (their sequence, never their labels, was seen).
 """

@@ -100,7 +100,7 @@ def install(final: Path, target: Path, work: Path) -> None:
         summary_file = work / f"pretrain_{arm}" / "final" / "training_summary.json"
         if summary_file.is_file():
             arms[arm] = json.loads(summary_file.read_text())["last_eval"]
-    results = work / "promoters" / "results.md"
+    results = work / "results.md"
     summary = json.loads((final / "training_summary.json").read_text())
     (target / "README.md").write_text(card_for_genebert_demo(summary, arms, results.read_text() if results.is_file()
                                                              else None))
