@@ -114,12 +114,13 @@ def composition(sequences: list[str]) -> np.ndarray:
 
 def kmer_spectrum(sequences: list[str], k: int = 3) -> np.ndarray:
     """``(N, 4**k)`` frequencies of the overlapping k-mers of each sequence (k-mers with N skipped)."""
-    from ..genebert.tokenization_genebert import kmer_encode
+    from ..genebert.tokenization_genebert import SPECIAL_TOKENS, kmer_encode
 
+    first = len(SPECIAL_TOKENS)  # k-mer ids follow the special tokens
     out = np.zeros((len(sequences), 4**k))
     for row, sequence in enumerate(sequences):
         ids = kmer_encode(sequence, k)
-        ids = ids[ids >= 5] - 5
+        ids = ids[ids >= first] - first
         if len(ids):
             out[row] = np.bincount(ids, minlength=4**k) / len(ids)
     return out

@@ -203,6 +203,19 @@ def chromosome_folds(chromosomes: list[str], folds: int) -> list[list[str]]:
     return [names[i::count] for i in range(count)]
 
 
+def fold_of_each(chromosomes: list[str], folds: int) -> tuple[list[list[str]], list[int]]:
+    """:func:`chromosome_folds` of ``chromosomes`` and the fold of each item (whole-contig folds)."""
+    groups = chromosome_folds(chromosomes, folds)
+    fold_of = {chrom: k for k, chroms in enumerate(groups) for chrom in chroms}
+    return groups, [fold_of[chrom] for chrom in chromosomes]
+
+
+def binary_task(name: str, family: _Family) -> _Task:
+    """A whole-sequence yes/no task of ``family``: one logit, sigmoid, AUROC for early stopping."""
+    return _Task(name, family.sequence_class, 1, to_probability=lambda logits: torch.sigmoid(logits[:, 0]),
+                 metric=auroc, metric_name="auroc")
+
+
 def _fold_split(items: list, fold_of: list[int], k: int, folds: int) -> dict[str, list]:
     """Fold ``k`` tests, fold ``k + 1`` (cyclically) validates, the other folds train."""
     valid = (k + 1) % folds
@@ -420,15 +433,14 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
             windows = list(branchpoint_windows(config.bed, genome, width=config.width))
         if not windows:
             raise ValueError(f"no branchpoint region of {config.bed} lies in {config.genome}")
-        folds = chromosome_folds([w.chrom for w in windows], config.folds)
-        fold_of_chrom = {chrom: k for k, chroms in enumerate(folds) for chrom in chroms}
+        folds, fold_ids = fold_of_each([w.chrom for w in windows], config.folds)
         yield _Group(
-            "branchpoints", windows, [fold_of_chrom[w.chrom] for w in windows], len(folds), _branchpoint_dataset,
+            "branchpoints", windows, fold_ids, len(folds), _branchpoint_dataset,
             describe_fold=lambda k: {"test_chromosomes": folds[k], "valid_chromosomes": folds[(k + 1) % len(folds)]},
             prediction_header=("window", "chrom", "strand", "index", "label", "prob_bp"),
             prediction_rows=_branchpoint_rows,
             data={"windows": len(windows), "branchpoints": int(sum((w.labels == 1).sum() for w in windows)),
-                  "chromosomes": sorted(fold_of_chrom)},
+                  "chromosomes": sorted(set(w.chrom for w in windows))},
         )
 
     return _run(task, config, groups, progress, family)
@@ -473,8 +485,7 @@ def finetune_splice_sites(config: SpliceSiteConfig, *, progress: bool = True) ->
     if not kinds or any(k not in KINDS for k in kinds):
         raise ValueError(f"kinds {config.kinds!r}: a comma-separated subset of {KINDS}")
     family = model_family(config.model)
-    task = _Task("splice_sites", family.sequence_class, 1,
-                 to_probability=lambda logits: torch.sigmoid(logits[:, 0]), metric=auroc, metric_name="auroc")
+    task = binary_task("splice_sites", family)
 
     def groups():
         transcripts = read_transcripts(config.annotation)

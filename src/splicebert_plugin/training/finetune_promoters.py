@@ -21,11 +21,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..metrics import auroc
 from .config import ConfigError
-from .finetune import _FinetuneConfig, _Group, _run, _Task, chromosome_folds, labelled_dataset, model_family
+from .finetune import _FinetuneConfig, _Group, _run, binary_task, fold_of_each, labelled_dataset, model_family
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,11 +80,6 @@ class PeakExample:
     sequence: str
 
 
-def _binary_task(name: str, family) -> _Task:
-    return _Task(name, family.sequence_class, 1, to_probability=lambda logits: torch.sigmoid(logits[:, 0]),
-                 metric=auroc, metric_name="auroc")
-
-
 def _feature_baseline(train, test, features) -> np.ndarray:
     from .baselines import fit_predict
 
@@ -95,14 +88,13 @@ def _feature_baseline(train, test, features) -> np.ndarray:
 
 
 def _contig_group(name: str, examples: list, folds: int, encode, header, rows, data: dict, baseline) -> _Group:
-    contig_folds = chromosome_folds([e.chrom for e in examples], folds)
-    fold_of_contig = {contig: k for k, contigs in enumerate(contig_folds) for contig in contigs}
+    contig_folds, fold_ids = fold_of_each([e.chrom for e in examples], folds)
     return _Group(
-        name, examples, [fold_of_contig[e.chrom] for e in examples], len(contig_folds),
+        name, examples, fold_ids, len(contig_folds),
         functools.partial(labelled_dataset, encode=encode),
         describe_fold=lambda k: {"test_contigs": contig_folds[k],
                                  "valid_contigs": contig_folds[(k + 1) % len(contig_folds)]},
-        prediction_header=header, prediction_rows=rows, data={**data, "contigs": sorted(fold_of_contig)},
+        prediction_header=header, prediction_rows=rows, data={**data, "contigs": sorted(set(e.chrom for e in examples))},
         baseline=baseline,
     )
 
@@ -137,7 +129,7 @@ def finetune_promoters(config: PromoterConfig, *, progress: bool = True) -> dict
              "skipped": dict(data.skipped)},
             baseline=functools.partial(_feature_baseline, features=composition))
 
-    return _run(_binary_task("promoters", family), config, groups, progress, family)
+    return _run(binary_task("promoters", family), config, groups, progress, family)
 
 
 def peak_examples(genome, peaks_path: str, width: int, seed: int = 0) -> tuple[list[PeakExample], Counter]:
@@ -188,4 +180,4 @@ def finetune_tfbs(config: TfbsConfig, *, progress: bool = True) -> dict:
                             _peak_rows, {"peaks": len(examples) // 2, "skipped": dict(skipped)},
                             baseline=functools.partial(_feature_baseline, features=kmer_spectrum))
 
-    return _run(_binary_task("tfbs", family), config, groups, progress, family)
+    return _run(binary_task("tfbs", family), config, groups, progress, family)

@@ -180,8 +180,9 @@ def _batch_stats(out, batch: dict, labels: torch.Tensor, config: GeneBertPretrai
     return stats
 
 
-def _summary(sums: dict, prefix: str = "") -> dict:
-    """Means of the summed statistics: losses per masked token / sample / batch, accuracies, R@1."""
+def _summary(sums: dict, srm_weight: float, prefix: str = "") -> dict:
+    """Means of the summed statistics: losses per masked token / sample / batch, accuracies, R@1,
+    and the total ``loss`` (mlm + nsp + srm_weight * srm)."""
     out = {}
     if sums.get("masked"):
         out[f"{prefix}mlm_loss"] = sums["mlm_loss"] / sums["masked"]
@@ -193,6 +194,8 @@ def _summary(sums: dict, prefix: str = "") -> dict:
         out[f"{prefix}srm_loss"] = sums["srm_loss"] / sums["batches"]
         out[f"{prefix}r_at_1"] = sums["r_at_1_hits"] / sums["samples"]
         out[f"{prefix}r_at_1_chance"] = sums["r_at_1_chance"] / sums["samples"]
+    out[f"{prefix}loss"] = (out.get(f"{prefix}mlm_loss", 0.0) + out.get(f"{prefix}nsp_loss", 0.0)
+                            + srm_weight * out.get(f"{prefix}srm_loss", 0.0))
     return out
 
 
@@ -227,10 +230,7 @@ def evaluate(model, loader, accelerator, config: GeneBertPretrainConfig) -> dict
         sums.pop("nsp_loss")
     if not config.uses_regions:
         sums.pop("srm_loss")
-    metrics = _summary(sums, "val_")
-    metrics["val_loss"] = (metrics.get("val_mlm_loss", 0.0) + metrics.get("val_nsp_loss", 0.0)
-                           + config.srm_weight * metrics.get("val_srm_loss", 0.0))
-    return metrics
+    return _summary(sums, config.srm_weight, "val_")
 
 
 def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
@@ -292,9 +292,7 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
         return out.loss, stats
 
     def summarise(sums: dict, seconds: float) -> dict:
-        metrics = _summary(sums)
-        metrics["loss"] = (metrics.get("mlm_loss", 0.0) + metrics.get("nsp_loss", 0.0)
-                           + config.srm_weight * metrics.get("srm_loss", 0.0))
+        metrics = _summary(sums, config.srm_weight)
         metrics["logit_scale"] = sums["logit_scale"] / max(sums["batches"], 1)
         metrics["samples_per_s"] = sums["samples"] * accelerator.num_processes / max(seconds, 1e-9)
         return metrics

@@ -233,9 +233,8 @@ def run_loop(settings: LoopSettings, *, accelerator, model, optimizer, scheduler
     for callback in callbacks:
         callback.on_train_end(accelerator.unwrap_model(model), accelerator)
     accelerator.wait_for_everyone()
-    if not history and (output_dir / "eval_history.jsonl").is_file():  # resumed at its last step
-        logged = [json.loads(line) for line in (output_dir / "eval_history.jsonl").read_text().splitlines()]
-        history = [entry for entry in logged if entry["step"] == state.step][-1:]
+    if not history:  # resumed at its last step: its evaluation is in the log
+        history = [entry for entry in logged_history(output_dir) if entry["step"] == state.step]
     return history
 
 
