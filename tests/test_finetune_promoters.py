@@ -177,8 +177,11 @@ def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path,
         assert row[name]["low"] <= row[name]["mean"] <= row[name]["high"] or row[name]["low"] == row[name]["high"]
     assert recipe.main(argv) == 0  # reruns reuse the finished runs
     capsys.readouterr()
-    assert recipe.main([f"--work={tmp_path}/other", "--max_epochs=0"]) == 2
+    assert recipe.main([f"--work={work}", "--seeds=5", "--arms=mlm", "--max_epochs=0"]) == 2  # a new run: checked
     assert "max_epochs must be >= 1" in capsys.readouterr().err
+    assert recipe.main([f"--work={tmp_path}/other"]) == 2
+    err = capsys.readouterr().err
+    assert "pieces.fa" in err and "pretrain_genebert" in err and "make_demo_model.py" in err
 
 
 def test_splice_site_windows_from_a_genebert_folder(tiny_genebert, tmp_path):

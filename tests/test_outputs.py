@@ -336,3 +336,22 @@ def test_sigterm_keeps_a_resumable_partial_output(original_510, many_records, tm
     assert 0 < done < 48
     assert main([str(a) for a in score_argv(original_510, many_records, out, "--chunk-size", "1", "--resume")]) == 0
     assert len(data_lines(out)) == 48
+
+
+def test_write_text_atomic_never_leaves_a_truncated_file(tmp_path, monkeypatch):
+    from splicebert_plugin.io import outputs
+
+    target = tmp_path / "summary.json"
+    outputs.write_text_atomic(target, "old\n")
+    assert target.read_text() == "old\n" and not list(tmp_path.glob("*.partial"))
+
+    def killed(source, destination):  # the run dies between the write and the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write_text_atomic(target, "new content\n")
+    assert target.read_text() == "old\n"  # the old file is whole; the new text waits in .partial
+    monkeypatch.undo()
+    outputs.write_text_atomic(target, "new content\n")
+    assert target.read_text() == "new content\n" and not list(tmp_path.glob("*.partial"))

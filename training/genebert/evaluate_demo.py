@@ -172,6 +172,7 @@ def splice_results(work: Path, arms, seed: int, width: int, overrides, n_boot: i
 
 
 def main(argv=None) -> int:
+    from splicebert_plugin.io.outputs import write_text_atomic
     from splicebert_plugin.training.config import ConfigError
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,6 +189,12 @@ def main(argv=None) -> int:
     unknown = sorted(set(arms) - set(ARMS))
     if unknown or not arms:
         parser.error(f"--arms: choose among {','.join(ARMS)}")
+    missing = [str(path) for path in [work / "pieces.fa", work / "genes.tsv",
+                                      *{_model_of(work, arm) for arm in arms}] if not path.exists()]
+    if missing:
+        print(f"evaluate_demo: error: {', '.join(missing)} not found: run training/genebert/make_demo_model.py "
+              f"--data ... --work {work} --arms ... first", file=sys.stderr)
+        return 2
     try:
         results = {"promoters": promoter_results(work, arms, seeds, [s for s in args.sets.split(",") if s],
                                                  overrides, args.n_boot)}
@@ -198,8 +205,8 @@ def main(argv=None) -> int:
     except (ConfigError, FileNotFoundError, ValueError) as error:
         print(f"evaluate_demo: error: {error}", file=sys.stderr)
         return 2
-    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (work / "results.md").write_text(text)
+    write_text_atomic(work / "results.json", json.dumps(results, indent=2) + "\n")
+    write_text_atomic(work / "results.md", text)
     print(text)
     return 0
 

@@ -8,6 +8,7 @@
   only when the run succeeds. A killed, interrupted or failed run leaves the ``.partial`` files
   and nothing at the output path; ``resume=True`` truncates them to the last recorded chunk and
   continues, so the finished output has the same bytes as an uninterrupted run.
+- :func:`write_text_atomic` does the same for one small file written at once (summaries).
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ class Target:
 
 def _partial(path: Path) -> Path:
     return Path(f"{path}{PARTIAL}")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``<path>.partial`` and rename it into place: ``path`` is either absent,
+    its old content or all of ``text``, never a truncated file (a run's "done" marker)."""
+    partial = _partial(Path(path))
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 class RunFiles:

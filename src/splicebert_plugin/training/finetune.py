@@ -39,8 +39,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import ConfigError
+from ..io.outputs import write_text_atomic
 from ..metrics import auroc, average_precision, f1_at
+from .config import ConfigError
 
 __all__ = ["BranchpointConfig", "SpliceSiteConfig", "average_precision", "chromosome_folds",
            "finetune_branchpoints", "finetune_splice_sites"]
@@ -392,7 +393,8 @@ def _run(task: _Task, config, groups: Callable, progress: bool, family: _Family)
     for group in groups():
         summary["groups"][group.name] = _cross_validate(accelerator, task, group, config, model_dir, output, progress)
     if accelerator.is_main_process:
-        (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        # written last and atomically: a finished run is one with a summary (results scripts reuse it)
+        write_text_atomic(output / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
