@@ -26,8 +26,8 @@ PAPER_BP = 504_657_456
 def main(argv=None) -> int:
     from Bio.Seq import Seq
 
-    from splicebert_plugin.genebert.motif_scan import MotifBank, codes, region_matrix
-    from splicebert_plugin.genebert.motifs import build_motifs, load_jaspar
+    from splicebert_plugin.training.genebert.motif_scan import MotifBank, codes, region_matrix
+    from splicebert_plugin.training.genebert.motifs import build_motifs, load_jaspar
     from splicebert_plugin.io.fasta import read_fasta
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

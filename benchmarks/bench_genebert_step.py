@@ -42,10 +42,10 @@ def _optimised(model, loss_fn):
 
 
 def main(argv=None) -> int:
-    from splicebert_plugin.configuration_splicebert import SpliceBertConfig
+    from splicebert_plugin.splicebert.configuration_splicebert import SpliceBertConfig
     from splicebert_plugin.genebert import GeneBertConfig, GeneBertForPreTraining
-    from splicebert_plugin.modeling_splicebert import SpliceBertForMaskedLM
-    from splicebert_plugin.training.genebert_samples import span_mask
+    from splicebert_plugin.splicebert.modeling_splicebert import SpliceBertForMaskedLM
+    from splicebert_plugin.training.genebert.samples import span_mask
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)

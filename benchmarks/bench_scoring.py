@@ -27,14 +27,14 @@ import numpy as np
 import torch
 from transformers import BertForMaskedLM, BertTokenizer
 
-from splicebert_plugin import tokenization
+from splicebert_plugin.splicebert import tokenization
 from splicebert_plugin.checkpoints import load_masked_lm, write_random_original_checkpoint
 from splicebert_plugin.io.annotation import read_annotation
 from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.io.vcf import parse_record
-from splicebert_plugin.ism import in_silico_mutagenesis
-from splicebert_plugin.scoring import ScoringOptions, VariantScorer
-from splicebert_plugin.windows import reverse_complement
+from splicebert_plugin.analysis.ism import in_silico_mutagenesis
+from splicebert_plugin.scoring.passes import ScoringOptions, VariantScorer
+from splicebert_plugin.scoring.windows import reverse_complement
 
 from bench_forward import machine_matmul_gflops, model_flops_per_token  # noqa: E402
 

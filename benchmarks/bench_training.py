@@ -49,8 +49,8 @@ def main(argv=None) -> int:
     )
 
     from splicebert_plugin import SpliceBertConfig, SpliceBertForMaskedLM, tokenization
-    from splicebert_plugin.training.corpus import CorpusInput, TokenCorpus, build_corpus
-    from splicebert_plugin.training.data import WindowDataset, collate
+    from splicebert_plugin.training.splicebert.corpus import CorpusInput, TokenCorpus, build_corpus
+    from splicebert_plugin.training.splicebert.data import WindowDataset, collate
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)

@@ -27,7 +27,7 @@ def write_splice_sites(out: Path) -> int:
     ``<kind>_<site|decoy>|<gene locus>``."""
     from splicebert_plugin.io.annotation import read_transcripts
     from splicebert_plugin.io.genome import Genome
-    from splicebert_plugin.training.splice_sites import splice_site_examples
+    from splicebert_plugin.training.finetune.splice_sites import splice_site_examples
 
     rows = []
     with Genome(out / "hg19_chr19_1-560000.fa") as genome:

@@ -122,7 +122,7 @@ def data_lines(path) -> list[str]:
 
 def cli_error(argv, capsys, status: int = 2) -> str:
     """Run the CLI in-process; assert the exit status and a one-line error without a traceback."""
-    from splicebert_plugin.cli import main
+    from splicebert_plugin.cli.main import main
 
     capsys.readouterr()
     assert main([str(a) for a in argv]) == status

@@ -10,7 +10,7 @@ from transformers import BertForMaskedLM, BertModel
 
 from splicebert_plugin.analysis import embed, evaluate, pair_attention
 from splicebert_plugin.checkpoints import load_masked_lm
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 from splicebert_plugin.io.bed import BedError, read_pairs, read_sites
 
 from .conftest import EXAMPLE, FASTA, GENES, VCF, cli_error, read_fasta_text, revcomp

@@ -8,7 +8,7 @@ import pytest
 
 from splicebert_plugin.io.annotation import AnnotationError, read_annotation, read_transcripts
 from splicebert_plugin.io.genome import Genome, GenomeError
-from splicebert_plugin.windows import orient
+from splicebert_plugin.scoring.windows import orient
 
 from .conftest import FASTA, GENES, GTF, HG38
 

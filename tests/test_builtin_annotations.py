@@ -6,11 +6,12 @@ import hashlib
 
 import pytest
 
-from splicebert_plugin import builtin_annotations
-from splicebert_plugin.builtin_annotations import GencodeSource
-from splicebert_plugin.cli import main
-from splicebert_plugin.downloads import DownloadError
-from splicebert_plugin.io.annotation import read_annotation
+from splicebert_plugin.sources import gencode as builtin_annotations
+from splicebert_plugin.sources.gencode import GencodeSource
+from splicebert_plugin.cli.main import main
+from splicebert_plugin.sources.downloads import DownloadError
+from splicebert_plugin.io.annotation import AnnotationError, read_annotation
+from splicebert_plugin.sources.gencode import annotation_file
 
 from .conftest import FASTA, GENES, GTF, VCF, cli_error, data_lines
 
@@ -70,7 +71,11 @@ def refseq_as_gencode():
 
 def test_grch38_table_from_gencode_equals_the_source_transcripts(file_server, cache, monkeypatch):
     serve_gencode(file_server, monkeypatch, "grch38", gencode_lines(refseq_as_gencode()))
-    index = read_annotation("grch38")
+    requests = len(file_server.requests)
+    with pytest.raises(AnnotationError, match="grch38 does not exist"):
+        read_annotation("grch38")  # the file reader never downloads: names are resolved above it
+    assert len(file_server.requests) == requests
+    index = read_annotation(annotation_file("grch38"))
     table = cache / "annotations/grch38.gencode.v46.canonical.tsv.gz"
     assert table.is_file()
     derived = {g.name: g for c in index.contigs for g in index.overlapping(c, 0, 10**9)}
@@ -81,7 +86,7 @@ def test_grch38_table_from_gencode_equals_the_source_transcripts(file_server, ca
     assert "PSEUDO1" not in derived  # not protein_coding or lncRNA
     assert derived["TWO"].exons == ((5100, 5400), (6000, 6300))  # the Ensembl_canonical one, not the longest
     requests = len(file_server.requests)
-    read_annotation("GRCh38")  # cached: no second transfer, any case
+    annotation_file("GRCh38")  # cached: no second transfer, any case
     assert len(file_server.requests) == requests
 
 
@@ -101,7 +106,7 @@ def test_grch37_on_the_bundled_example_scores_as_its_own_table(file_server, cach
 def test_builtin_annotation_failures(file_server, cache, monkeypatch, capsys, tmp_path):
     serve_gencode(file_server, monkeypatch, "grch38", gencode_lines(refseq_as_gencode()), md5="0" * 32)
     with pytest.raises(DownloadError, match="MD5"):
-        read_annotation("grch38")
+        annotation_file("grch38")
     assert not (cache / "annotations/grch38.gencode.v46.canonical.tsv.gz").exists()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     line = cli_error(["score", "-I", VCF, "-R", FASTA, "-A", "grch38", "-O", tmp_path / "o.vcf"], capsys)

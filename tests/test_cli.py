@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 from splicebert_plugin.checkpoints import load_masked_lm
-from splicebert_plugin.inference import fill_mask
+from splicebert_plugin.splicebert.inference import fill_mask
 
 from .conftest import cli_error
 

@@ -5,7 +5,7 @@ import gzip
 
 import pytest
 
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 
 from .conftest import FASTA, GENES, VCF, cli_error, data_lines
 
@@ -13,7 +13,7 @@ from .conftest import FASTA, GENES, VCF, cli_error, data_lines
 @pytest.fixture()
 def no_model_load(monkeypatch):
     """Fail the test if anything tries to load a model: the error must come first."""
-    import splicebert_plugin.loading as loading
+    import splicebert_plugin.checkpoints.resolve as loading
 
     def refuse(spec):
         raise AssertionError(f"the model {spec!r} was loaded before the input error was found")
@@ -101,7 +101,7 @@ def test_ism_arguments(tmp_path, tiny_510, capsys):
 
 
 def test_unexpected_errors_are_one_line_with_the_traceback_on_request(tmp_path, tiny_510, capsys, monkeypatch):
-    from splicebert_plugin import scoring
+    from splicebert_plugin.scoring import passes as scoring
 
     def broken(self, records):
         raise ZeroDivisionError("boom")

@@ -15,10 +15,10 @@ import torch
 from splicebert_plugin.io.annotation import read_transcripts
 from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.training.config import ConfigError
-from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, chromosome_folds,
+from splicebert_plugin.training.finetune.engine import (BranchpointConfig, SpliceSiteConfig, chromosome_folds,
                                                  finetune_splice_sites)
-from splicebert_plugin.metrics import auroc, average_precision, f1_at
-from splicebert_plugin.training.splice_sites import grouped_folds, splice_site_examples
+from splicebert_plugin.analysis.metrics import auroc, average_precision, f1_at
+from splicebert_plugin.training.finetune.splice_sites import grouped_folds, splice_site_examples
 
 from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe
 
@@ -236,7 +236,7 @@ def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path, tiny_510):
     """Mechanics on real windows: chr19's regions copied onto two more contigs (same sequence)."""
     import pyfaidx
 
-    from splicebert_plugin.training.finetune import finetune_branchpoints
+    from splicebert_plugin.training.finetune.engine import finetune_branchpoints
 
     sequence = _sequence(FASTA)
     fasta = tmp_path / "three.fa"
@@ -295,15 +295,15 @@ def test_one_hot_and_logistic_baseline():
 
 def test_dropout_override_reaches_the_fine_tuned_model():
     from splicebert_plugin import DEMO_MODEL
-    from splicebert_plugin.modeling_splicebert import SpliceBertForSequenceClassification
-    from splicebert_plugin.training.finetune import _load_for_task, _Task
+    from splicebert_plugin.splicebert.modeling_splicebert import SpliceBertForSequenceClassification
+    from splicebert_plugin.training.finetune.engine import load_for_task, Task
 
-    task = _Task("t", SpliceBertForSequenceClassification, 1, None, None, "auroc")
+    task = Task("t", SpliceBertForSequenceClassification, 1, None, None, "auroc")
     config = SpliceSiteConfig(genome="g", annotation="a", output_dir="o", dropout=0.3)
-    model = _load_for_task(task, config, Path(DEMO_MODEL))
+    model = load_for_task(task, config, Path(DEMO_MODEL))
     assert model.config.hidden_dropout_prob == model.config.attention_probs_dropout_prob == 0.3
     assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
-    kept = _load_for_task(task, SpliceSiteConfig(genome="g", annotation="a", output_dir="o"), Path(DEMO_MODEL))
+    kept = load_for_task(task, SpliceSiteConfig(genome="g", annotation="a", output_dir="o"), Path(DEMO_MODEL))
     assert kept.config.hidden_dropout_prob == 0.0  # the demo model's own value
     with pytest.raises(ConfigError, match="dropout"):
         SpliceSiteConfig(genome="g", annotation="a", output_dir="o", dropout=1.5)

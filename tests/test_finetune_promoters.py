@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from splicebert_plugin.metrics import auroc
-from splicebert_plugin.training.finetune import model_family
-from splicebert_plugin.training.finetune_promoters import (PromoterConfig, TfbsConfig, finetune_promoters,
+from splicebert_plugin.analysis.metrics import auroc
+from splicebert_plugin.training.finetune.engine import model_family
+from splicebert_plugin.training.finetune.promoter_tasks import (PromoterConfig, TfbsConfig, finetune_promoters,
                                                            finetune_tfbs)
 
 from .conftest import FASTA, GENES, load_recipe, read_fasta_text
@@ -136,7 +136,7 @@ def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path,
     import json
     import shutil
 
-    from splicebert_plugin.metrics import macro_precision_recall
+    from splicebert_plugin.analysis.metrics import macro_precision_recall
 
     fasta, genes = three_contigs
     work = tmp_path / "work"
@@ -186,7 +186,7 @@ def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path,
 
 def test_splice_site_windows_from_a_genebert_folder(tiny_genebert, tmp_path):
     """The splice-site task at 80 nt (Table 4's shortest context) from GeneBERT k-mers."""
-    from splicebert_plugin.training.finetune import SpliceSiteConfig, finetune_splice_sites
+    from splicebert_plugin.training.finetune.engine import SpliceSiteConfig, finetune_splice_sites
 
     out = tmp_path / "ss"
     summary = finetune_splice_sites(SpliceSiteConfig(genome=str(FASTA), annotation=str(GENES), output_dir=str(out),

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from splicebert_plugin.checkpoints import CheckpointError, convert_checkpoint, inspect_checkpoint, load_masked_lm
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 
 from .conftest import TINY, build_original_checkpoint, random_ids
 
@@ -134,8 +134,8 @@ def test_hub_repo_from_the_huggingface_cache_offline(original, tmp_path, monkeyp
     from the Hub cache layout (no network)."""
     import huggingface_hub.constants
 
-    from splicebert_plugin.loading import resolve_model
-    from splicebert_plugin.releases import get_release
+    from splicebert_plugin.checkpoints import resolve_model
+    from splicebert_plugin.sources.releases import get_release
 
     revision = get_release("SpliceBERT.510nt").multimolecule_revision
     hub = tmp_path / "hub"

@@ -238,7 +238,7 @@ def test_hub_folders_match_a_fresh_export_and_load_with_the_package():
     import splicebert_plugin  # noqa: F401  (registers GeneBERT)
     from transformers import AutoConfig, AutoModelForPreTraining, AutoTokenizer
 
-    from splicebert_plugin.hub_export import drifted_files
+    from splicebert_plugin.publish.hub_models import drifted_files
 
     assert drifted_files(REPO / "hub_models") == []
     folder = REPO / "hub_models/GeneBERT-demo"

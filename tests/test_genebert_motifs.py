@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("pyjaspar")
 
-from splicebert_plugin.genebert.motif_scan import MotifBank, codes, matrix_values, region_matrix, window_scores  # noqa: E402
-from splicebert_plugin.genebert.motifs import (  # noqa: E402
+from splicebert_plugin.training.genebert.motif_scan import MotifBank, codes, matrix_values, region_matrix, window_scores  # noqa: E402
+from splicebert_plugin.training.genebert.motifs import (  # noqa: E402
     build_motifs,
     integer_weights,
     load_jaspar,
@@ -18,7 +18,7 @@ from splicebert_plugin.genebert.motifs import (  # noqa: E402
     threshold,
     write_motifs,
 )
-from splicebert_plugin.genebert.regions import (  # noqa: E402
+from splicebert_plugin.training.genebert.regions import (  # noqa: E402
     Region,
     cpg_islands,
     parse_peak_name,
@@ -85,7 +85,7 @@ def test_thresholds_agree_with_biopython(jaspar):
     """Biopython's ScoreDistribution is discretised and answers the other side of the cut (the
     highest score whose tail reaches p): its threshold lies between the achievable score below
     ours and ours, give or take its grid (half a step per column)."""
-    from splicebert_plugin.genebert.motifs import score_distribution
+    from splicebert_plugin.training.genebert.motifs import score_distribution
 
     background = dict(zip("ACGT", BACKGROUND))
     for motif in jaspar[::58]:
@@ -257,7 +257,7 @@ def test_pseudo_bulk_tiles_tss_and_bed(tmp_path):
 
 
 def test_corpus_is_built_reused_and_rebuilt_when_motif_settings_change(tmp_path, jaspar):
-    from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
+    from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
                                                             build_genebert_corpus)
 
     genome = read_fasta_text(FASTA)[400_000:460_000]  # gene-rich, no N
@@ -292,7 +292,7 @@ def test_corpus_is_built_reused_and_rebuilt_when_motif_settings_change(tmp_path,
 
 
 def test_corpus_leaves_out_regions_overlapping_an_exclusion_bed(tmp_path, jaspar):
-    from splicebert_plugin.training.genebert_corpus import GeneBertCorpus, TrackInput, build_genebert_corpus
+    from splicebert_plugin.training.genebert.corpus import GeneBertCorpus, TrackInput, build_genebert_corpus
 
     fasta = tmp_path / "g.fa"
     fasta.write_text(">chr19\n" + read_fasta_text(FASTA)[400_000:405_000] + "\n")

@@ -16,7 +16,7 @@ import torch
 
 pytest.importorskip("pyjaspar")
 
-from splicebert_plugin.genebert.motif_scan import MotifBank, matrix_values, region_matrix  # noqa: E402
+from splicebert_plugin.training.genebert.motif_scan import MotifBank, matrix_values, region_matrix  # noqa: E402
 from splicebert_plugin.genebert.tokenization_genebert import (  # noqa: E402
     CLS_ID,
     MASK_ID,
@@ -26,7 +26,7 @@ from splicebert_plugin.genebert.tokenization_genebert import (  # noqa: E402
     kmer_vocab,
 )
 from splicebert_plugin.training.config import ConfigError, load_config  # noqa: E402
-from splicebert_plugin.training.genebert_samples import (  # noqa: E402
+from splicebert_plugin.training.genebert.samples import (  # noqa: E402
     GeneBertSamples,
     SampleError,
     centre_probability,
@@ -164,8 +164,8 @@ def test_masking_schedule_and_generators():
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory):
     """Genome tiles of 30 nt over 80 kb of real hg19 chr19; 24 short JASPAR motifs."""
-    from splicebert_plugin.genebert.motifs import load_jaspar
-    from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
+    from splicebert_plugin.training.genebert.motifs import load_jaspar
+    from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
                                                             build_genebert_corpus)
 
     folder = tmp_path_factory.mktemp("genebert")
@@ -240,8 +240,8 @@ def test_samples_next_sequence_labels_and_partners(tiny_corpus):
 
 
 def test_a_track_with_few_samples_draws_random_halves_from_the_others(tiny_corpus, tmp_path):
-    from splicebert_plugin.genebert.motifs import load_jaspar
-    from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
+    from splicebert_plugin.training.genebert.motifs import load_jaspar
+    from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
                                                             build_genebert_corpus)
 
     peaks = tmp_path / "few.bed"  # 20 peaks: two samples of 10 regions
@@ -278,7 +278,7 @@ def test_samples_bad_settings(tiny_corpus):
 
 
 def tiny_run(corpus, output_dir, **overrides):
-    from splicebert_plugin.training.genebert_pretrain import GeneBertPretrainConfig
+    from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig
 
     values = dict(corpus=str(corpus.path), output_dir=str(output_dir), kmer=3, hidden_size=32, num_hidden_layers=2,
                   num_attention_heads=4, intermediate_size=64, srm_dim=16, dropout=0.0, region_config=TINY_SWIN,
@@ -291,7 +291,7 @@ def tiny_run(corpus, output_dir, **overrides):
 def test_resumed_run_across_the_masking_switch_equals_an_uninterrupted_run(tiny_corpus, tmp_path):
     from safetensors.torch import load_file
 
-    from splicebert_plugin.training.genebert_pretrain import pretrain_genebert
+    from splicebert_plugin.training.genebert.pretrain import pretrain_genebert
     from splicebert_plugin.training.loop import Callback
 
     class Crash(Callback):
@@ -314,7 +314,7 @@ def test_resumed_run_across_the_masking_switch_equals_an_uninterrupted_run(tiny_
     for entry in summary["history"]:
         assert {"step", "val_mlm_loss", "val_nsp_loss", "val_srm_loss", "val_r_at_1"} <= set(entry)
     # the demo model's card is written from such a summary: one row per evaluation
-    from splicebert_plugin.model_cards import card_for_genebert_demo
+    from splicebert_plugin.checkpoints.model_cards import card_for_genebert_demo
 
     card = card_for_genebert_demo(summary, {"genebert": summary["last_eval"]}, None)
     assert "| 3 | " in card and "| 6 | " in card and "not computed" in card
@@ -330,7 +330,7 @@ def test_losses_fall_and_retrieval_beats_chance_on_real_sequence(tiny_corpus, tm
     """300 steps of the tiny model on tiles of real sequence: the masked-k-mer and matching losses
     fall and in-batch retrieval beats 1/b. (Next-sequence prediction is not learnt at this size
     and budget: its loss stays at log 2 - reported, not asserted.)"""
-    from splicebert_plugin.training.genebert_pretrain import pretrain_genebert
+    from splicebert_plugin.training.genebert.pretrain import pretrain_genebert
 
     final = pretrain_genebert(tiny_run(tiny_corpus, tmp_path / "run", max_steps=300, eval_every=100,
                                        save_every=1000, log_every=50), progress=False)
@@ -349,10 +349,10 @@ def test_all_three_losses_fall_when_continuity_carries_signal(tmp_path):
     true B shares A's composition and a random B (>= 2 samples away) does so about half the time,
     so the best achievable loss is 0.75 x H(2/3) = 0.477 at 75 % accuracy. Mis-paired labels or
     rows would keep it at log 2."""
-    from splicebert_plugin.genebert.motifs import load_jaspar
-    from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
+    from splicebert_plugin.training.genebert.motifs import load_jaspar
+    from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpus, TrackInput,
                                                             build_genebert_corpus)
-    from splicebert_plugin.training.genebert_pretrain import pretrain_genebert
+    from splicebert_plugin.training.genebert.pretrain import pretrain_genebert
 
     text, block = read_fasta_text(FASTA).upper(), 1200
     blocks = sorted((text[i:i + block] for i in range(0, len(text) - block, block) if "N" not in text[i:i + block]),
@@ -379,7 +379,7 @@ def test_ablation_arms_leave_the_unused_parts_untouched(tiny_corpus, tmp_path):
     from accelerate.utils import set_seed
 
     from splicebert_plugin.genebert import GeneBertForPreTraining
-    from splicebert_plugin.training.genebert_pretrain import build_model, pretrain_genebert
+    from splicebert_plugin.training.genebert.pretrain import build_model, pretrain_genebert
 
     full = pretrain_genebert(tiny_run(tiny_corpus, tmp_path / "full", max_steps=2, eval_every=2), progress=False)
     config = tiny_run(tiny_corpus, tmp_path / "mlm", max_steps=2, eval_every=2, srm_weight=0.0, nsp=False)
@@ -400,7 +400,7 @@ def test_ablation_arms_leave_the_unused_parts_untouched(tiny_corpus, tmp_path):
 
 
 def test_recipe_config_and_errors(tiny_corpus, tmp_path, capsys):
-    from splicebert_plugin.training.genebert_pretrain import GeneBertPretrainConfig
+    from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig
 
     from .conftest import load_recipe
 
@@ -426,7 +426,7 @@ def test_recipe_config_and_errors(tiny_corpus, tmp_path, capsys):
 TWO_PROCESS_SCRIPT = """
 import sys
 from splicebert_plugin.training.config import load_config
-from splicebert_plugin.training.genebert_pretrain import GeneBertPretrainConfig, pretrain_genebert
+from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, pretrain_genebert
 pretrain_genebert(load_config(GeneBertPretrainConfig, None, sys.argv[1:]), progress=False)
 """
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from splicebert_plugin.kipoi_adapter import VariantEffectModel, variant_samples
-from splicebert_plugin.score_vcf import score_vcf_frame
+from splicebert_plugin.scoring.kipoi_adapter import VariantEffectModel, variant_samples
+from splicebert_plugin.scoring.vcf_job import score_vcf_frame
 
 from .conftest import FASTA, GENES, REPO, VCF
 
@@ -45,7 +45,7 @@ def test_empty_vcf_gives_no_samples(tmp_path):
 
 
 def test_kipoi_models_match_a_fresh_export():
-    from splicebert_plugin.kipoi_export import drifted_files
+    from splicebert_plugin.publish.kipoi_models import drifted_files
 
     assert drifted_files(REPO / "kipoi_models") == []
 
@@ -55,7 +55,7 @@ def test_kipoi_examples_are_the_package_example():
     bundled example files: no second copy in kipoi_models/."""
     import yaml
 
-    from splicebert_plugin.kipoi_export import models
+    from splicebert_plugin.publish.kipoi_models import models
 
     for folder, *_ in models():
         model_dir = REPO / "kipoi_models/SpliceBERT" / folder
@@ -68,7 +68,7 @@ def test_kipoi_examples_are_the_package_example():
 def test_kipoi_yaml_fields_come_from_the_field_table():
     import yaml
 
-    from splicebert_plugin.kipoi_adapter import FIELDS, empty_batch, fields
+    from splicebert_plugin.scoring.kipoi_adapter import FIELDS, empty_batch, fields
 
     spec = yaml.safe_load((REPO / "kipoi_models/SpliceBERT/SpliceBERT.1024nt/dataloader.yaml").read_text())
     model = yaml.safe_load((REPO / "kipoi_models/SpliceBERT/SpliceBERT.1024nt/model.yaml").read_text())
@@ -94,7 +94,7 @@ def test_the_library_never_imports_kipoi():
     import subprocess
     import sys
 
-    code = ("import sys, splicebert_plugin, splicebert_plugin.kipoi_adapter, splicebert_plugin.score_vcf, "
-            "splicebert_plugin.analysis, splicebert_plugin.analysis.jobs, splicebert_plugin.loading, "
-            "splicebert_plugin.cli; assert 'kipoi' not in sys.modules and 'splicebert_plugin.training' not in sys.modules")
+    code = ("import sys, splicebert_plugin, splicebert_plugin.scoring.kipoi_adapter, splicebert_plugin.scoring.vcf_job, "
+            "splicebert_plugin.analysis, splicebert_plugin.analysis.jobs, splicebert_plugin.checkpoints.resolve, "
+            "splicebert_plugin.cli.main; assert 'kipoi' not in sys.modules and 'splicebert_plugin.training' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from splicebert_plugin import DEMO_MODEL
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 
 from .conftest import FASTA, GENES, REPO, VCF
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 from splicebert_plugin.io.outputs import OutputError, RunFiles, Target, check_output_paths
 from splicebert_plugin.io.vcf import info_safe
 
@@ -105,7 +105,7 @@ def test_output_in_a_folder_that_cannot_be_written(tmp_path, tiny_510, capsys, m
 
 def _fail_on_chunk(monkeypatch, number: int, error: BaseException):
     """Make the scorer raise ``error`` when it reaches its ``number``-th chunk (1-based)."""
-    from splicebert_plugin import scoring
+    from splicebert_plugin.scoring import passes as scoring
 
     original = scoring.VariantScorer.score_chunk
     calls = {"n": 0}

@@ -8,8 +8,8 @@ import pytest
 from splicebert_plugin.io.annotation import read_annotation
 from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.io.vcf import VcfReader, parse_record
-from splicebert_plugin.planning import Pair, Planner, RecordPlan, Skip
-from splicebert_plugin.scoring import PairScores, assemble
+from splicebert_plugin.scoring.plan import Pair, Planner, RecordPlan, Skip
+from splicebert_plugin.scoring.passes import PairScores, assemble
 
 from .conftest import FASTA, GENES, VCF, read_fasta_text, revcomp
 

@@ -8,7 +8,7 @@ import pytest
 
 from splicebert_plugin.io.annotation import read_transcripts
 from splicebert_plugin.io.genome import Genome
-from splicebert_plugin.training.promoters import (
+from splicebert_plugin.training.finetune.promoters import (
     deepromoter_negative,
     dinucleotide_shuffle,
     gc_fraction,
@@ -124,7 +124,7 @@ def test_composition_and_spectrum_features_by_hand():
 
 
 def test_macro_precision_recall_by_hand():
-    from splicebert_plugin.metrics import macro_precision_recall
+    from splicebert_plugin.analysis.metrics import macro_precision_recall
 
     labels = [1, 1, 1, 0, 0]
     probs = [0.9, 0.6, 0.2, 0.7, 0.1]

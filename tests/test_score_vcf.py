@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from splicebert_plugin.cli import main
+from splicebert_plugin.cli.main import main
 
 from .conftest import EXAMPLE, FASTA, GENES, VCF, cli_error, data_lines
 

@@ -11,7 +11,7 @@ from splicebert_plugin.checkpoints import load_masked_lm
 from splicebert_plugin.io.annotation import read_annotation
 from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.io.vcf import VcfReader
-from splicebert_plugin.scoring import ScoringOptions, VariantScorer
+from splicebert_plugin.scoring.passes import ScoringOptions, VariantScorer
 
 from .conftest import COMPLEMENT, EXAMPLE, FASTA, GENES, TOKEN, VCF, read_fasta_text, revcomp
 
@@ -183,7 +183,7 @@ def test_minus_strand_equals_plus_strand_of_the_reverse_complement(tmp_path, sco
 def test_python_api_table_and_vcf_frames_agree(tiny_510):
     import pandas as pd
 
-    from splicebert_plugin.score_vcf import score_variants, score_vcf_frame
+    from splicebert_plugin.scoring.vcf_job import score_variants, score_vcf_frame
 
     model = load_masked_lm(tiny_510).eval()
     from_vcf = score_vcf_frame(model, str(VCF), str(FASTA), str(GENES))
@@ -200,8 +200,8 @@ def test_python_api_table_and_vcf_frames_agree(tiny_510):
 
 
 def test_ism_equals_single_pair_scores(tiny_510):
-    from splicebert_plugin.ism import in_silico_mutagenesis, tile_region
-    from splicebert_plugin.scoring import score_sequences
+    from splicebert_plugin.analysis.ism import in_silico_mutagenesis, tile_region
+    from splicebert_plugin.scoring.passes import score_sequences
 
     model = load_masked_lm(tiny_510).eval()
     donor = (EXAMPLE / "TRAK1_exon1_donor_510nt.fa").read_text().splitlines()[1:]
@@ -230,7 +230,7 @@ def test_ism_equals_single_pair_scores(tiny_510):
 
 
 def test_ism_command_writes_table_summary_and_heatmap(tmp_path, tiny_510):
-    from splicebert_plugin.cli import main
+    from splicebert_plugin.cli.main import main
 
     out = tmp_path / "ism.tsv"
     argv = ["ism", "-m", str(tiny_510), "-R", str(FASTA), "--region", "chr19:496540-496560", "--strand", "+",

@@ -3,8 +3,8 @@ import pytest
 from transformers import AutoTokenizer
 
 from splicebert_plugin import SpliceBertTokenizer, decode, encode, encode_batch
-from splicebert_plugin.checkpoints import write_tokenizer_files
-from splicebert_plugin.tokenization import VOCAB, InvalidSequenceError, check_vocab_file
+from splicebert_plugin.checkpoints.hub_folder import write_tokenizer_files
+from splicebert_plugin.splicebert.tokenization import VOCAB, InvalidSequenceError, check_vocab_file
 
 # ids fixed by the release: 0 [PAD] 1 [UNK] 2 [CLS] 3 [SEP] 4 [MASK] 5 N 6 A 7 C 8 G 9 T
 CASES = {

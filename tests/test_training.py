@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from splicebert_plugin import tokenization
+from splicebert_plugin.splicebert import tokenization
 from splicebert_plugin.io.genome import Genome
 from splicebert_plugin.training.config import ConfigError, load_config
-from splicebert_plugin.training.corpus import (VALIDATION, CorpusError, CorpusInput, TokenCorpus, build_corpus,
+from splicebert_plugin.training.splicebert.corpus import (VALIDATION, CorpusError, CorpusInput, TokenCorpus, build_corpus,
                                                merge_spans)
-from splicebert_plugin.training.data import LengthBucketBatchSampler, WindowDataset, collate
-from splicebert_plugin.training.masking import mask_tokens
-from splicebert_plugin.training.pretrain import PlateauHalving, PretrainConfig, pretrain
-from splicebert_plugin.windows import reverse_complement
+from splicebert_plugin.training.splicebert.data import LengthBucketBatchSampler, WindowDataset, collate
+from splicebert_plugin.training.splicebert.masking import mask_tokens
+from splicebert_plugin.training.splicebert.pretrain import PlateauHalving, PretrainConfig, pretrain
+from splicebert_plugin.scoring.windows import reverse_complement
 
 from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO
 
@@ -227,7 +227,7 @@ RECORDING_SCRIPT = """
 import hashlib, sys
 import torch
 from splicebert_plugin.training.config import load_config
-from splicebert_plugin.training.pretrain import Callback, PretrainConfig, pretrain
+from splicebert_plugin.training.splicebert.pretrain import Callback, PretrainConfig, pretrain
 
 
 def checksum(tensor):
@@ -283,7 +283,7 @@ def test_two_process_data_parallel_training(corpus_dir, tmp_path):
 def test_callbacks_see_every_batch_and_change_nothing(corpus_dir, tmp_path):
     from safetensors.torch import load_file
 
-    from splicebert_plugin.training.pretrain import Callback
+    from splicebert_plugin.training.splicebert.pretrain import Callback
 
     class Count(Callback):
         def __init__(self):
@@ -321,7 +321,7 @@ def test_kmer_baseline_counts_by_hand():
 
 
 def test_branchpoint_windows_match_an_independent_derivation():
-    from splicebert_plugin.training.branchpoints import branchpoint_windows
+    from splicebert_plugin.training.finetune.branchpoints import branchpoint_windows
 
     rows = [line.split("\t") for line in (BRANCHPOINTS / "expected_windows_chr19.tsv").read_text().splitlines()[1:]]
     expected = {(int(r[1]), int(r[2])): (r[6], [int(x) for x in r[7].split(",")]) for r in rows}

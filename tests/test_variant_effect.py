@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from splicebert_plugin import variant_effect as ve
+from splicebert_plugin.scoring import variant_effect as ve
 
 
 def uniform(width):

@@ -10,11 +10,11 @@ import torch
 from transformers import BertForMaskedLM
 
 from splicebert_plugin.checkpoints import load_masked_lm
-from splicebert_plugin.cli import main
-from splicebert_plugin.downloads import DownloadError
-from splicebert_plugin.loading import resolve_model
-from splicebert_plugin.releases import ArchiveSource, find_release
-from splicebert_plugin.weights import download_releases
+from splicebert_plugin.cli.main import main
+from splicebert_plugin.sources.downloads import DownloadError
+from splicebert_plugin.checkpoints import resolve_model
+from splicebert_plugin.sources.releases import ArchiveSource, find_release
+from splicebert_plugin.checkpoints.install import download_releases
 
 from .conftest import TINY, build_original_checkpoint, cli_error, random_ids
 
@@ -179,7 +179,7 @@ def test_names_and_usage_errors(capsys, cache):
 
 
 def test_kipoi_model_takes_a_release_name(file_server, cache, archive, monkeypatch):
-    from splicebert_plugin.kipoi_adapter import VariantEffectModel
+    from splicebert_plugin.scoring.kipoi_adapter import VariantEffectModel
 
     url = served(file_server, archive)
     assert main(download(url, md5(archive), "SpliceBERT.1024nt")) == 0

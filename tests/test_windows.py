@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from splicebert_plugin import windows as w
+from splicebert_plugin.scoring import windows as w
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from splicebert_plugin.training.corpus import CorpusError, CorpusInput, build_corpus
+from splicebert_plugin.training.splicebert.corpus import CorpusError, CorpusInput, build_corpus
 
 
 def main(argv=None) -> int:

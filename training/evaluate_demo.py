@@ -64,11 +64,11 @@ def regions_of_gene(strand: str, exons, length: int):
 
 
 def main(argv=None) -> int:
-    from splicebert_plugin import tokenization
+    from splicebert_plugin.splicebert import tokenization
     from splicebert_plugin.checkpoints import load_masked_lm
     from splicebert_plugin.training.baselines import KmerModel, bases
-    from splicebert_plugin.training.corpus import TRAIN, TokenCorpus
-    from splicebert_plugin.windows import reverse_complement
+    from splicebert_plugin.training.splicebert.corpus import TRAIN, TokenCorpus
+    from splicebert_plugin.scoring.windows import reverse_complement
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     if args.out:
         Path(args.out).write_text(text + "\n")
     if args.write_card:
-        from splicebert_plugin.model_cards import card_for_demo
+        from splicebert_plugin.checkpoints.model_cards import card_for_demo
 
         training = json.loads((Path(args.model) / "training_summary.json").read_text())
         (Path(args.model) / "evaluation.json").write_text(text + "\n")

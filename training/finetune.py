@@ -29,9 +29,9 @@ import json
 import sys
 
 from splicebert_plugin.training.config import ConfigError, load_config
-from splicebert_plugin.training.finetune import (BranchpointConfig, SpliceSiteConfig, finetune_branchpoints,
+from splicebert_plugin.training.finetune.engine import (BranchpointConfig, SpliceSiteConfig, finetune_branchpoints,
                                                  finetune_splice_sites)
-from splicebert_plugin.training.finetune_promoters import (PromoterConfig, TfbsConfig, finetune_promoters,
+from splicebert_plugin.training.finetune.promoter_tasks import (PromoterConfig, TfbsConfig, finetune_promoters,
                                                            finetune_tfbs)
 
 TASKS = {"branchpoints": (BranchpointConfig, finetune_branchpoints),

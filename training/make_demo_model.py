@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def prepare_inputs(genome: Path, work: Path) -> list:
-    from splicebert_plugin.training.corpus import CorpusInput
+    from splicebert_plugin.training.splicebert.corpus import CorpusInput
 
     inputs_dir = work / "inputs"
     inputs_dir.mkdir(parents=True, exist_ok=True)
@@ -67,15 +67,15 @@ def prepare_inputs(genome: Path, work: Path) -> list:
 def install(final: Path, target: Path) -> None:
     """Copy the final folder into the package without the model code: the demo model loads
     through the installed package (``import splicebert_plugin``), never as remote code."""
-    from splicebert_plugin.checkpoints import CODE_FILES, install_without_code
+    from splicebert_plugin.checkpoints.hub_folder import SPLICEBERT_CODE_FILES, install_without_code
 
-    install_without_code(final, target, CODE_FILES)
+    install_without_code(final, target, SPLICEBERT_CODE_FILES)
 
 
 def main(argv=None) -> int:
     from splicebert_plugin.training.config import load_config
-    from splicebert_plugin.training.corpus import build_corpus
-    from splicebert_plugin.training.pretrain import PretrainConfig, pretrain
+    from splicebert_plugin.training.splicebert.corpus import build_corpus
+    from splicebert_plugin.training.splicebert.pretrain import PretrainConfig, pretrain
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="the data bundle (with genome/hg19_pieces, ...)")

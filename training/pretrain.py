@@ -12,7 +12,7 @@ import logging
 import sys
 
 from splicebert_plugin.training.config import ConfigError, load_config
-from splicebert_plugin.training.pretrain import PretrainConfig, pretrain
+from splicebert_plugin.training.splicebert.pretrain import PretrainConfig, pretrain
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import BertConfig, PreTrainedModel, SwinConfig
+from transformers import BertConfig, PreTrainedModel
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.models.bert.modeling_bert import (
     BertEmbeddings,
@@ -35,7 +35,6 @@ from transformers.models.bert.modeling_bert import (
     BertOnlyMLMHead,
     BertPreTrainingHeads,
 )
-from transformers.models.swin.modeling_swin import SwinEmbeddings, SwinModel
 
 from .configuration_genebert import GeneBertConfig
 
@@ -160,7 +159,7 @@ class GeneBertPreTrainedModel(PreTrainedModel):
             elif isinstance(module, BertEmbeddings):
                 module.position_ids.copy_(torch.arange(module.position_ids.shape[-1]).expand((1, -1)))
                 module.token_type_ids.zero_()
-            elif isinstance(module, SwinEmbeddings):
+            elif type(module).__name__ == "SwinEmbeddings":  # Swin is imported with the first region encoder
                 if module.mask_token is not None:
                     module.mask_token.zero_()
                 if module.position_embeddings is not None:
@@ -183,6 +182,8 @@ class GeneBertModel(GeneBertPreTrainedModel):
     def __init__(self, config: GeneBertConfig):
         super().__init__(config)
         self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
+        from transformers import SwinConfig, SwinModel  # imported when a region encoder is built, not on import
+
         self.region_encoder = SwinModel(SwinConfig(**config.swin_kwargs()), add_pooling_layer=True)
         dim = config.srm_dim
         self.seq_projection = nn.Linear(config.hidden_size, dim, bias=False) if dim else nn.Identity()

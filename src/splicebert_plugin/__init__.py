@@ -6,15 +6,15 @@ Importing the package registers the SpliceBERT config, tokenizer and every model
 without ``trust_remote_code``.
 """
 
-from .configuration_splicebert import SpliceBertConfig
-from .modeling_splicebert import (
+from .splicebert.configuration_splicebert import SpliceBertConfig
+from .splicebert.modeling_splicebert import (
     SpliceBertForMaskedLM,
     SpliceBertForSequenceClassification,
     SpliceBertForTokenClassification,
     SpliceBertModel,
     SpliceBertPreTrainedModel,
 )
-from .tokenization import SpliceBertTokenizer, decode, encode, encode_batch
+from .splicebert.tokenization import SpliceBertTokenizer, decode, encode, encode_batch
 
 __version__ = "0.1.0"
 

@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-from splicebert_plugin.genebert.regions import RegionError, read_mtx_tracks
-from splicebert_plugin.training.genebert_corpus import (CorpusSettings, GeneBertCorpusError, TrackInput,
+from splicebert_plugin.training.genebert.regions import RegionError, read_mtx_tracks
+from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpusError, TrackInput,
                                                         build_genebert_corpus)
 
 

@@ -34,7 +34,7 @@ LABELS = {"genebert": "GeneBERT (lambda 0.5)", "mlm_nsp": "lambda 0 (MLM + NSP)"
 
 
 def _metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
-    from splicebert_plugin.metrics import auroc, average_precision, macro_precision_recall
+    from splicebert_plugin.analysis.metrics import auroc, average_precision, macro_precision_recall
 
     precision, recall = macro_precision_recall(labels, probs)
     return {"auroc": auroc(labels, probs), "ap": average_precision(labels, probs), "macro_precision": precision,
@@ -78,7 +78,7 @@ def _kmer_baseline(genome: str, annotation: str, negatives: str, folds_from: dic
     from splicebert_plugin.io.annotation import read_transcripts
     from splicebert_plugin.io.genome import Genome
     from splicebert_plugin.training.baselines import fit_predict, kmer_spectrum
-    from splicebert_plugin.training.promoters import promoter_examples
+    from splicebert_plugin.training.finetune.promoters import promoter_examples
 
     with Genome(genome) as handle:
         examples = promoter_examples(handle, read_transcripts(annotation), negatives, seed=0).examples
@@ -144,7 +144,7 @@ def _markdown(results: dict, first_column: str) -> str:
 
 
 def promoter_results(work: Path, arms, seeds, sets, overrides, n_boot: int) -> dict:
-    from splicebert_plugin.training.finetune_promoters import PromoterConfig, finetune_promoters
+    from splicebert_plugin.training.finetune.promoter_tasks import PromoterConfig, finetune_promoters
 
     genome, annotation = work / "pieces.fa", work / "genes.tsv"
     results = {}
@@ -161,7 +161,7 @@ def promoter_results(work: Path, arms, seeds, sets, overrides, n_boot: int) -> d
 def splice_results(work: Path, arms, seed: int, width: int, overrides, n_boot: int) -> dict:
     """Donor and acceptor windows of ``width`` nt: one seed (the seed also draws the decoys and
     the folds, so every arm sees the same examples), one-hot baseline on +-30 nt."""
-    from splicebert_plugin.training.finetune import SpliceSiteConfig, finetune_splice_sites
+    from splicebert_plugin.training.finetune.engine import SpliceSiteConfig, finetune_splice_sites
 
     settings = [f"--genome={work / 'pieces.fa'}", f"--annotation={work / 'genes.tsv'}", f"--width={width}",
                 "--folds=5", "--learning_rate=1e-4", "--max_epochs=4", "--patience=2", "--plateau_patience=1",

@@ -28,8 +28,8 @@ import sys
 from pathlib import Path
 
 from splicebert_plugin.training.config import ConfigError
-from splicebert_plugin.training.genebert_corpus import GeneBertCorpusError
-from splicebert_plugin.training.genebert_samples import SampleError
+from splicebert_plugin.training.genebert.corpus import GeneBertCorpusError
+from splicebert_plugin.training.genebert.samples import SampleError
 
 REPO = Path(__file__).resolve().parents[2]
 ARMS = {"genebert": ["--srm_weight=0.5"], "mlm_nsp": ["--srm_weight=0"], "mlm": ["--srm_weight=0", "--nsp=false"]}
@@ -68,7 +68,7 @@ def write_evaluation_windows(fasta: Path, table: Path, work: Path) -> Path:
     """The promoter windows of both negative sets (TSV) and the padded exclusion BED; returns the BED."""
     from splicebert_plugin.io.annotation import read_transcripts
     from splicebert_plugin.io.genome import Genome
-    from splicebert_plugin.training.promoters import NEGATIVE_SETS, promoter_examples
+    from splicebert_plugin.training.finetune.promoters import NEGATIVE_SETS, promoter_examples
 
     bed = work / "evaluation_windows.padded.bed"
     if bed.is_file():
@@ -90,9 +90,9 @@ def write_evaluation_windows(fasta: Path, table: Path, work: Path) -> Path:
 def install(final: Path, target: Path, work: Path) -> None:
     """Copy the final folder into the package without the model code (it loads through the
     installed package, never as remote code), with its card."""
-    from splicebert_plugin.checkpoints import install_without_code
-    from splicebert_plugin.genebert.hub import CODE_FILES
-    from splicebert_plugin.model_cards import card_for_genebert_demo
+    from splicebert_plugin.checkpoints.hub_folder import GENEBERT_CODE_FILES as CODE_FILES
+    from splicebert_plugin.checkpoints.hub_folder import install_without_code
+    from splicebert_plugin.checkpoints.model_cards import card_for_genebert_demo
 
     install_without_code(final, target, CODE_FILES)
     arms = {}
@@ -128,8 +128,8 @@ def main(argv=None) -> int:
 
 def _run(args, arms, overrides, work: Path) -> int:
     from splicebert_plugin.training.config import load_config
-    from splicebert_plugin.training.genebert_corpus import TrackInput, build_genebert_corpus
-    from splicebert_plugin.training.genebert_pretrain import GeneBertPretrainConfig, pretrain_genebert
+    from splicebert_plugin.training.genebert.corpus import TrackInput, build_genebert_corpus
+    from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, pretrain_genebert
 
     fasta, table = prepare_pieces(Path(args.data) / "genome", work)
     exclude = write_evaluation_windows(fasta, table, work)

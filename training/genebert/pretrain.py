@@ -13,9 +13,9 @@ import logging
 import sys
 
 from splicebert_plugin.training.config import ConfigError, load_config
-from splicebert_plugin.training.genebert_corpus import GeneBertCorpusError
-from splicebert_plugin.training.genebert_pretrain import GeneBertPretrainConfig, pretrain_genebert
-from splicebert_plugin.training.genebert_samples import SampleError
+from splicebert_plugin.training.genebert.corpus import GeneBertCorpusError
+from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, pretrain_genebert
+from splicebert_plugin.training.genebert.samples import SampleError
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,6 @@
 from kipoi.data import SampleIterator
 
-from splicebert_plugin.kipoi_adapter import empty_batch, variant_samples
+from splicebert_plugin.scoring.kipoi_adapter import empty_batch, variant_samples
 
 
 class SpliceBertVcfDataLoader(SampleIterator):

@@ -1,7 +1,7 @@
 import numpy as np
 from kipoi.model import BaseModel
 
-from splicebert_plugin.kipoi_adapter import VariantEffectModel
+from splicebert_plugin.scoring.kipoi_adapter import VariantEffectModel
 
 # kipoi's .h5/.zarr writers still use aliases that numpy 2 removed
 if not hasattr(np, "string_"):

@@ -20,9 +20,10 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from .. import tokenization
-from ..inference import evaluating
-from ..windows import Allele, orient, variant_centred_window
+from ..splicebert import tokenization
+from ..splicebert.inference import evaluating
+from ..scoring.windows import Allele, orient, variant_centred_window
+from ..errors import UserError
 
 
 def attention_maps(model, sequences: Sequence[str]) -> torch.Tensor:
@@ -49,7 +50,7 @@ def symmetric(maps: torch.Tensor, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 def pair_attention(model, sequence: str, i: int, j: int) -> np.ndarray:
     """``(layers, heads)`` symmetrised attention between nucleotides ``i`` and ``j`` (0-based)."""
     if not (0 <= i < len(sequence) and 0 <= j < len(sequence)):
-        raise ValueError(f"positions {i} and {j} must lie in the sequence (length {len(sequence)})")
+        raise UserError(f"positions {i} and {j} must lie in the sequence (length {len(sequence)})")
     return symmetric(attention_maps(model, [sequence])[0], np.array([i]), np.array([j]))[0]
 
 

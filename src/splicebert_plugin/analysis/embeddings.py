@@ -15,25 +15,26 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from .. import tokenization
-from ..inference import evaluating
+from ..splicebert import tokenization
+from ..splicebert.inference import evaluating
+from ..errors import UserError
 
 POOLS = (None, "mean", "center")
 
 
 def _check(model, layers: Sequence[int], pool) -> None:
     if pool not in POOLS:
-        raise ValueError(f"pool {pool!r}: choose None, 'mean' or 'center'")
+        raise UserError(f"pool {pool!r}: choose None, 'mean' or 'center'")
     count = model.config.num_hidden_layers
     bad = [layer for layer in layers if not 0 <= layer <= count]
     if bad:
-        raise ValueError(f"layer(s) {bad} do not exist: 0 (embedding output) to {count}")
+        raise UserError(f"layer(s) {bad} do not exist: 0 (embedding output) to {count}")
 
 
 def _batch(sequences: Sequence[str], pool) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     lengths = np.array([len(s) for s in sequences])
     if pool is None and len(set(lengths.tolist())) > 1:
-        raise ValueError("sequences of different lengths need pool='mean' or 'center' (or embed them apart)")
+        raise UserError("sequences of different lengths need pool='mean' or 'center' (or embed them apart)")
     width = int(lengths.max()) + 2
     ids = np.full((len(sequences), width), tokenization.PAD_ID, dtype=np.int64)
     mask = np.zeros_like(ids)
@@ -110,7 +111,7 @@ def layer_report(embeddings: dict[int, np.ndarray], labels: Sequence, *, seed: i
     labels = np.asarray([str(label) for label in labels])
     classes = sorted(set(labels.tolist()))
     if len(classes) < 2:
-        raise ValueError(f"the layer report needs at least two labels, got {classes}")
+        raise UserError(f"the layer report needs at least two labels, got {classes}")
     smallest = min(int((labels == c).sum()) for c in classes)
     folds = max(2, min(folds, smallest))
     import warnings

@@ -19,7 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..metrics import auroc, average_precision
+from .metrics import auroc, average_precision
+from ..errors import UserError
 
 #: the scores where a lower value is the more disruptive one
 LOWER_IS_DISRUPTIVE = ("DELTA_P",)
@@ -51,15 +52,15 @@ def evaluate(scores: Sequence[float], labels: Sequence[int], *, n_boot: int = 10
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
     if scores.shape != labels.shape or scores.ndim != 1:
-        raise ValueError(f"scores and labels must be two 1-D arrays of one length, got {scores.shape} and {labels.shape}")
+        raise UserError(f"scores and labels must be two 1-D arrays of one length, got {scores.shape} and {labels.shape}")
     if np.isnan(scores).any():
-        raise ValueError("scores hold NaN: leave the unscored variants out (and report them) before evaluating")
+        raise UserError("scores hold NaN: leave the unscored variants out (and report them) before evaluating")
     if not set(np.unique(labels).tolist()) <= {0, 1}:
-        raise ValueError(f"labels must be 0 or 1, got {sorted(set(np.unique(labels).tolist()))[:5]}")
+        raise UserError(f"labels must be 0 or 1, got {sorted(set(np.unique(labels).tolist()))[:5]}")
     labels = labels.astype(int)
     positives = int(labels.sum())
     if positives == 0 or positives == len(labels):
-        raise ValueError(f"need positive and negative labels, got {positives} positive of {len(labels)}")
+        raise UserError(f"need positive and negative labels, got {positives} positive of {len(labels)}")
     rng = np.random.default_rng(seed)
     aps, aurocs = [], []
     while len(aps) < n_boot:
@@ -85,9 +86,9 @@ def join(scores, labels, score: str, *, higher_is_disruptive: bool | None = None
     import pandas as pd
 
     if score not in scores.columns:
-        raise ValueError(f"the score table has no column {score!r}; its columns: {list(scores.columns)}")
+        raise UserError(f"the score table has no column {score!r}; its columns: {list(scores.columns)}")
     if "LABEL" not in labels.columns:
-        raise ValueError(f"the labels table needs a LABEL column (0/1); its columns: {list(labels.columns)}")
+        raise UserError(f"the labels table needs a LABEL column (0/1); its columns: {list(labels.columns)}")
     if higher_is_disruptive is None:
         higher_is_disruptive = score not in LOWER_IS_DISRUPTIVE
     sign = 1.0 if higher_is_disruptive else -1.0
@@ -98,7 +99,7 @@ def join(scores, labels, score: str, *, higher_is_disruptive: bool | None = None
     else:
         missing = [c for c in KEY if c not in labels.columns or c not in scores.columns]
         if missing:
-            raise ValueError(f"cannot join scores and labels: no usable ID column, and {missing} missing")
+            raise UserError(f"cannot join scores and labels: no usable ID column, and {missing} missing")
         on = list(KEY)
     left = labels.copy()
     right = scores[on + [score]].copy()

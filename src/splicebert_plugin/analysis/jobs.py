@@ -15,7 +15,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from ..windows import Allele, orient, variant_centred_window
+from ..scoring.windows import Allele, orient, variant_centred_window
+from ..errors import UserError
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -46,7 +47,7 @@ def label_of(name: str, field: int | None) -> str:
         return name
     parts = name.split("|")
     if not -len(parts) <= field < len(parts):
-        raise ValueError(f"site name {name!r} has no field {field} (fields are separated by '|')")
+        raise UserError(f"site name {name!r} has no field {field} (fields are separated by '|')")
     return parts[field]
 
 
@@ -60,11 +61,11 @@ class _EmbeddingWriter:
         self.path, self.layers, self.offset = Path(path), list(layers), 0
         self.kind = self.path.suffix.lower()
         if self.kind not in (".npy", ".h5", ".hdf5", ".parquet"):
-            raise ValueError(f"embeddings output {path}: name it *.npy, *.h5 or *.parquet")
+            raise UserError(f"embeddings output {path}: name it *.npy, *.h5 or *.parquet")
         if self.kind == ".npy" and len(self.layers) != 1:
-            raise ValueError("a .npy file holds one layer: pass one --layer, or write .h5 / .parquet")
+            raise UserError("a .npy file holds one layer: pass one --layer, or write .h5 / .parquet")
         if self.kind == ".parquet" and len(shape) != 1:
-            raise ValueError("Parquet holds one vector per site: pass --pool mean or center, or write .h5 / .npy")
+            raise UserError("Parquet holds one vector per site: pass --pool mean or center, or write .h5 / .npy")
         self.names: list[str] = []
         if self.kind == ".npy":
             self.array = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=(count, *shape))
@@ -131,7 +132,7 @@ def embed_job(model, inputs, count: int, *, layers: Sequence[int], pool, output:
     names, labels, pending = [], [], []
     kept = {layer: [] for layer in layers} if (report or umap) else None
     if (report or umap) and pool is None:
-        raise ValueError("the layer report and the UMAP picture need one vector per site: --pool mean or center")
+        raise UserError("the layer report and the UMAP picture need one vector per site: --pool mean or center")
     bar = tqdm(total=count, desc="embedding", unit=" seqs", file=sys.stderr, disable=not progress)
     writer = None
 
@@ -156,7 +157,7 @@ def embed_job(model, inputs, count: int, *, layers: Sequence[int], pool, output:
         bar.update(len(batch_names))
     bar.close()
     if writer is None:
-        raise ValueError("no sequence to embed: the input is empty, or every site was skipped")
+        raise UserError("no sequence to embed: the input is empty, or every site was skipped")
     writer.close(labels)
     summary = {"sequences": len(names), "layers": layers, "pool": pool, "hidden_size": hidden, "output": output}
     if kept is not None:
@@ -168,7 +169,7 @@ def embed_job(model, inputs, count: int, *, layers: Sequence[int], pool, output:
         if umap:
             chosen = umap_layer if umap_layer is not None else (4 if 4 in layers else layers[-1])
             if chosen not in vectors:
-                raise ValueError(f"--umap-layer {chosen} is not among the embedded layers {layers}")
+                raise UserError(f"--umap-layer {chosen} is not among the embedded layers {layers}")
             plot_umap(vectors[chosen], labels, umap, title=f"layer {chosen}, {len(labels)} sites")
     return summary
 
@@ -191,7 +192,7 @@ def attention_job(model, genome, pair_files: Sequence[tuple[str, str]], *, width
     items = [(group, pair) for path, group in pair_files for pair in read_pairs(path)]
     windows = list(pair_windows(genome, items, width, skipped))
     if not windows:
-        raise ValueError(f"no pair fits a {width}-nt window ({dict(skipped.counts)})")
+        raise UserError(f"no pair fits a {width}-nt window ({dict(skipped.counts)})")
     rows, backgrounds = [], {}
     bar = tqdm(total=len(windows), desc="attention", unit=" pairs", file=sys.stderr, disable=not progress)
     for first in range(0, len(windows), batch_size):
@@ -225,7 +226,7 @@ def read_table(path: str):
     import pandas as pd
 
     if not Path(path).is_file():
-        raise ValueError(f"table {path} does not exist")
+        raise UserError(f"table {path} does not exist")
     if str(path).endswith(".parquet"):
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""], comment=None)
@@ -239,6 +240,7 @@ def evaluate_job(scores_path: str, labels_path: str, *, score: str = "KL_CONTEXT
     import pandas as pd
 
     from ..io.annotation import read_annotation
+    from ..sources.gencode import annotation_file
     from .evaluation import SpliceSiteDistance, evaluate, join, plot_precision_recall
 
     joined, key = join(read_table(scores_path), read_table(labels_path), score,
@@ -246,7 +248,7 @@ def evaluate_job(scores_path: str, labels_path: str, *, score: str = "KL_CONTEXT
     labels = pd.to_numeric(joined["LABEL"], errors="coerce")
     if labels.isna().any() or not set(labels.unique()) <= {0, 1}:
         bad = joined.loc[labels.isna() | ~labels.isin([0, 1]), "LABEL"].head(3).tolist()
-        raise ValueError(f"LABEL must be 0 or 1 in {labels_path}; found {bad}")
+        raise UserError(f"LABEL must be 0 or 1 in {labels_path}; found {bad}")
     scored = joined["SCORE"].notna()
     result = {"score": score, "joined_on": key, "labelled": len(joined), "scored": int(scored.sum()),
               "unscored": int((~scored).sum()), "unscored_positives": int((~scored & (labels == 1)).sum()),
@@ -256,8 +258,8 @@ def evaluate_job(scores_path: str, labels_path: str, *, score: str = "KL_CONTEXT
     evaluations = {score: (values, evaluate(values, y, n_boot=n_boot, seed=seed))}
     if annotation is not None:
         if "CHROM" not in joined.columns or "POS" not in joined.columns:
-            raise ValueError("the distance baseline needs CHROM and POS in the labels table")
-        distance = SpliceSiteDistance(read_annotation(annotation))
+            raise UserError("the distance baseline needs CHROM and POS in the labels table")
+        distance = SpliceSiteDistance(read_annotation(annotation_file(annotation)))
         baseline = -np.array([distance(str(c), int(p) - 1) for c, p in zip(joined.loc[scored, "CHROM"],
                                                                           joined.loc[scored, "POS"], strict=True)])
         baseline = np.where(np.isinf(baseline), -1e12, baseline)

@@ -23,9 +23,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .text import lines as text_lines
+from ..errors import UserError
 
 
-class AnnotationError(ValueError):
+class AnnotationError(UserError):
     """The annotation file cannot be used; the message names the file, the line and the fix."""
 
 
@@ -97,18 +98,19 @@ def _lines(path: Path):
 
 
 def _resolve(path: str | Path) -> Path:
-    """``grch37``/``grch38`` (no such file here) -> the built-in table in the cache; else ``path``."""
-    from ..builtin_annotations import builtin_table, is_builtin
-
-    return builtin_table(str(path)) if is_builtin(path) else Path(path)
+    """The file ``path``, checked; built-in names (``grch38``) are resolved before this layer
+    (``sources.gencode.annotation_file``): a file reader never downloads."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise AnnotationError(f"annotation {path} {what}; pass a GTF, GFF3 or SpliceAI table (or grch37 / grch38) with -A")
+    return path
 
 
 def read_annotation(path: str | Path) -> GeneIndex:
-    """Read a GTF, GFF3 or SpliceAI table (format recognised from the content), or the built-in
-    ``grch37`` / ``grch38`` (GENCODE canonical transcripts, fetched once; ``builtin_annotations``)."""
+    """Read a GTF, GFF3 or SpliceAI table (format recognised from the content). The built-in
+    ``grch37`` / ``grch38`` are turned into their cached table by ``sources.gencode.annotation_file``."""
     path = _resolve(path)
-    if not path.is_file():
-        raise AnnotationError(f"annotation {path} does not exist; pass a GTF, GFF3 or SpliceAI table with -A")
     if _is_spliceai_table(path):
         genes = _read_spliceai_table(path)
     else:
@@ -129,8 +131,6 @@ def read_transcripts(path: str | Path) -> list[Gene]:
     """Every transcript with exons as a :class:`Gene` named after its gene (GTF/GFF3: all
     transcripts; SpliceAI tables: their one transcript per gene)."""
     path = _resolve(path)
-    if not path.is_file():
-        raise AnnotationError(f"annotation {path} does not exist")
     if _is_spliceai_table(path):
         return _read_spliceai_table(path)
     return [_as_gene(t.gene_name, t) for t in _read_transcript_records(path)]

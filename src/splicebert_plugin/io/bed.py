@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Iterator
 
 from .text import lines as text_lines
+from ..errors import UserError
 
 
-class BedError(ValueError):
+class BedError(UserError):
     """A BED/BEDPE line is malformed; the message names the file and the line."""
 
 

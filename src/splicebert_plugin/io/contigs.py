@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Iterable
+from ..errors import UserError
 
 
-class ContigMismatchError(ValueError):
+class ContigMismatchError(UserError):
     """Two inputs share no contig name, even after reconciling ``chr`` prefixes."""
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .text import lines as text_lines
+from ..errors import UserError
 
 
-class FastaError(ValueError):
+class FastaError(UserError):
     """A FASTA file cannot be read; the message names the file, the line and the fix."""
 
 

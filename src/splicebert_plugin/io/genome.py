@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
 
-class GenomeError(ValueError):
+class GenomeError(UserError):
     """The genome FASTA cannot be used; the message names the file and the fix."""
 
 

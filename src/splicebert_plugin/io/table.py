@@ -14,6 +14,7 @@ import math
 import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
+from ..errors import UserError
 
 TABLE_FORMATS = (".tsv", ".tsv.gz", ".parquet")
 
@@ -24,7 +25,7 @@ def table_format(path: str | Path) -> str:
     for ext in (".tsv.gz", ".parquet", ".tsv"):
         if name.endswith(ext):
             return ext
-    raise ValueError(f"table {path}: unknown format; name it *.tsv, *.tsv.gz or *.parquet")
+    raise UserError(f"table {path}: unknown format; name it *.tsv, *.tsv.gz or *.parquet")
 
 
 def _cell(value) -> str:
@@ -50,7 +51,7 @@ def finish_table(source: Path, target: Path, *, fmt: str, columns: Sequence[str]
     in Parquet; the others are strings.
     """
     if fmt not in TABLE_FORMATS:
-        raise ValueError(f"table format {fmt!r}: choose one of {TABLE_FORMATS}")
+        raise UserError(f"table format {fmt!r}: choose one of {TABLE_FORMATS}")
     if fmt == ".tsv":
         shutil.copyfile(source, target)
     elif fmt == ".tsv.gz":
@@ -79,7 +80,7 @@ def _tsv_to_parquet(source: Path, target: Path, columns: Sequence[str], integer:
         reader = csv.reader(handle, delimiter="\t")
         header = next(reader, None)
         if header != list(columns):
-            raise ValueError(f"{source}: table header {header} differs from {list(columns)}")
+            raise UserError(f"{source}: table header {header} differs from {list(columns)}")
         rows, written = [], False
         for row in reader:
             rows.append(row)

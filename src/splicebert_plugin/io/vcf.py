@@ -16,9 +16,10 @@ from typing import Iterator
 
 from .text import GZIP_MAGIC, stream_lines
 from .text import lines as text_lines
+from ..errors import UserError
 
 
-class VcfFormatError(ValueError):
+class VcfFormatError(UserError):
     """A VCF file or line is malformed; the message names the file, the line and the fix."""
 
 

@@ -67,7 +67,7 @@ class KmerModel:
 
 def one_hot(sequences: list[str], start: int, end: int) -> np.ndarray:
     """``(N, 4 * (end - start))`` float one-hot of A/C/G/T over ``sequence[start:end]`` (N: all zero)."""
-    from .. import tokenization
+    from ..splicebert import tokenization
 
     ids = tokenization.encode_batch([s[start:end] for s in sequences], add_special_tokens=False)
     codes = bases(ids)

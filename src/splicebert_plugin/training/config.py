@@ -10,9 +10,10 @@ import json
 import types
 import typing
 from pathlib import Path
+from ..errors import UserError
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A training configuration is invalid; the message names the key."""
 
 
@@ -29,17 +30,17 @@ def _convert(name: str, value, annotation):
         if origin is tuple:
             items = value.split(",") if isinstance(value, str) else list(value)
             if len(items) != len(args):
-                raise ValueError(value)
+                raise UserError(value)
             return tuple(_convert(name, item, arg) for item, arg in zip(items, args))
         if annotation is bool:
             if isinstance(value, bool):
                 return value
             if str(value).lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(value)
+                raise UserError(value)
             return str(value).lower() in ("true", "1", "yes")
         if annotation is int:
             if isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)
+                raise UserError(value)
             return int(value)
         if annotation is float:
             return float(value)
@@ -48,7 +49,7 @@ def _convert(name: str, value, annotation):
         if (annotation is dict or origin is dict) and isinstance(value, str):
             parsed = json.loads(value)  # from the command line: --key='{"a": 1}'
             if not isinstance(parsed, dict):
-                raise ValueError(value)
+                raise UserError(value)
             return parsed
     except (TypeError, ValueError):  # json.JSONDecodeError is a ValueError
         raise ConfigError(f"config key {name!r}: cannot read {value!r} as {annotation}") from None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def lr_factor(schedule: str, warmup_steps: int, max_steps: int, plateau: Plateau
                 return (step + 1) / max(1, warmup_steps)
             return max(0.0, (max_steps - step) / max(1, max_steps - warmup_steps))
         return linear
-    raise ValueError(f"lr_schedule {schedule!r}: choose one of {SCHEDULES}")
+    raise UserError(f"lr_schedule {schedule!r}: choose one of {SCHEDULES}")
 
 
 def checkpoints(output_dir: Path) -> list[Path]:

@@ -1,0 +1,349 @@
+"""The main job: score a VCF against a genome and an annotation, write VCF + table.
+
+Output VCF: every input record, in input order, unchanged except for INFO, where a scored
+record gets ``SpliceBERT=ALLELE|SYMBOL|STRAND|KL_CONTEXT|MAX_KL|SPLICE_SITE_KL[|DELTA_P]|NOTE``
+(one entry per ALT allele x overlapping gene, comma-separated; values percent-encoded where
+INFO cannot hold a character) and a record that could not be scored at all gets
+``SpliceBERT_REASON=<code>``. Codes are explained in the header and in ``docs/scoring.md``.
+
+A job is opened in two steps so that a bad invocation fails before the model is loaded:
+:class:`VcfScoringJob` checks and opens every input and output path, then :meth:`VcfScoringJob.run`
+takes the model. :func:`score_vcf` does both.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import parallel
+from . import passes as scoring
+from ..io.annotation import read_annotation
+from ..sources.gencode import annotation_file
+from ..io.bgzf import bgzip_file
+from ..io.contigs import ContigMap
+from ..io.genome import Genome
+from ..io.outputs import PARTIAL, PROGRESS, OutputError, RunFiles, Target, check_output_paths
+from ..io.table import finish_table, table_format, tsv_lines
+from ..io.vcf import VcfReader, info_safe, parse_record, with_header_lines, with_info
+from ..errors import UserError
+
+log = logging.getLogger(__name__)
+
+INFO_ID = "SpliceBERT"
+REASON_ID = "SpliceBERT_REASON"
+HEADER_PREFIX = "##SpliceBERT_"  # our own meta lines (model, window): replaced when re-scoring
+TABLE_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "GENE", "STRAND")
+TABLE_TAIL = ("NOTE", "WINDOW_START", "VARIANT_INDEX")
+
+
+def info_format(scores: tuple[str, ...]) -> str:
+    return "|".join(("ALLELE", "SYMBOL", "STRAND", *scores, "NOTE"))
+
+
+def header_lines(options: scoring.ScoringOptions, model_label: str, width: int) -> list[str]:
+    codes = "; ".join(f"{code}: {text}" for code, text in scoring.REASONS.items())
+    return [
+        f'##INFO=<ID={INFO_ID},Number=.,Type=String,Description="SpliceBERT zero-shot scores (KL-context: '
+        f"natural-log sum over +-{options.context} nt, floor 1e-6; larger = more disruptive). "
+        f"Format: {info_format(options.scores)}. Characters INFO cannot hold are percent-encoded "
+        f'(%3B semicolon, %3D equals, %2C comma, %20 space, %7C bar, %25 percent)">',
+        f'##INFO=<ID={REASON_ID},Number=1,Type=String,Description="Why SpliceBERT did not score this record. {codes}">',
+        f"{HEADER_PREFIX}model={model_label}",
+        f"{HEADER_PREFIX}window={options.mode}-centred,{width}nt",
+    ]
+
+
+def _number(value: float | None, precision: str = ".6g") -> str:
+    return "." if value is None or math.isnan(value) else format(value, precision)
+
+
+def info_entries(result: scoring.RecordResult, scores: tuple[str, ...]) -> dict[str, str]:
+    if result.reason is not None:
+        return {REASON_ID: result.reason}
+    entries = []
+    for allele in result.alleles:
+        values = [_number(allele.scores.get(name)) for name in scores]
+        fields = (allele.allele, allele.gene, allele.strand, *values, allele.note or ".")
+        entries.append("|".join(info_safe(text) for text in fields))
+    return {INFO_ID: ",".join(entries)}
+
+
+def output_line(result: scoring.RecordResult, scores: tuple[str, ...]) -> str:
+    """The record's VCF line with our INFO (an earlier run's SpliceBERT keys replaced)."""
+    return with_info(result.record, info_entries(result, scores), owned=(INFO_ID, REASON_ID))
+
+
+def table_columns(scores: tuple[str, ...]) -> tuple[str, ...]:
+    return (*TABLE_COLUMNS, *scores, *TABLE_TAIL)
+
+
+def table_rows(result: scoring.RecordResult, scores: tuple[str, ...]):
+    """One row per ALT x gene (per ALT when the record has a reason), in :func:`table_columns` order."""
+    record = result.record
+    base = (record.chrom, record.pos, record.id, record.ref)
+    if result.reason is not None:
+        for alt in record.alts:
+            yield (*base, alt, "", "", *([math.nan] * len(scores)), result.reason, None, None)
+        return
+    for allele in result.alleles:
+        values = [allele.scores.get(name, math.nan) for name in scores]
+        yield (*base, allele.allele, allele.gene, allele.strand, *values, allele.note, allele.window_start,
+               allele.variant_index)
+
+
+@dataclass
+class ScoreSummary:
+    records: int = 0  # records written by this run (after the resumed ones)
+    scored_records: int = 0
+    entries: int = 0
+    reasons: dict = field(default_factory=dict)
+    resumed: int = 0  # records taken over from an interrupted run's partial output
+
+    def add(self, result: scoring.RecordResult) -> None:
+        self.records += 1
+        if result.reason is None:
+            self.scored_records += 1
+            self.entries += len(result.alleles)
+        else:
+            self.reasons[result.reason] = self.reasons.get(result.reason, 0) + 1
+
+
+class PartialRun(Exception):
+    """A run stopped (error or interruption) after writing part of its output; ``hint`` says how
+    to resume. The cause is chained (``__cause__``)."""
+
+    def __init__(self, message: str, hint: str, interrupted: bool):
+        super().__init__(f"{message}; {hint}" if hint else message)
+        self.hint, self.interrupted = hint, interrupted
+
+
+class VcfScoringJob:
+    """One scoring job with every input opened and checked (the model comes in :meth:`run`).
+
+    Checks, in order: the output paths (never an input, a folder or a missing folder; no
+    ``.partial`` leftovers unless ``resume``), the annotation, the genome and its index, the
+    VCF header, and that the three share contig names. ``-`` is stdin / stdout.
+    """
+
+    def __init__(self, input_vcf: str, output_vcf: str, genome: str, annotation: str, *,
+                 options: scoring.ScoringOptions = scoring.ScoringOptions(), table: str | None = None,
+                 resume: bool = False):
+        self.input_vcf, self.output_vcf, self.table, self.options, self.resume = (
+            input_vcf, output_vcf, table, options, resume)
+        if table is not None:
+            table_format(table)
+        check_output_paths({"-O": output_vcf, "--table": table},
+                           {"-I": input_vcf, "-R": genome, "-A": annotation, "the genome index": f"{genome}.fai"})
+        self.processes = parallel.Processes()
+        if self.processes.world > 1 and input_vcf == "-":
+            raise UserError("several processes cannot share standard input: pass the VCF with -I")
+        if self.processes.world > 1 and output_vcf == "-":
+            raise UserError("several processes need an output file: pass -O")
+        if resume and self.processes.world > 1:
+            raise UserError("--resume works with one process (several processes write the output at the end)")
+        self._outputs = [Path(p) for p in (output_vcf, table) if p not in (None, "-")]
+        if resume and output_vcf == "-":
+            raise UserError("--resume needs the output VCF in a file (-O): standard output cannot be resumed")
+        self._check_leftovers()
+        self.genes = read_annotation(annotation_file(annotation))
+        self.genome = Genome(genome)
+        try:
+            self.reader = VcfReader(input_vcf)
+            genome_names = ContigMap(self.genome.contigs, f"genome {self.genome.path.name}")
+            genome_names.require_overlap(self.genes.contigs, f"annotation {self.genes.source}")
+            if self.reader.contigs:
+                genome_names.require_overlap(self.reader.contigs, f"VCF {input_vcf}")
+        except BaseException:
+            self.genome.close()
+            raise
+
+    def _check_leftovers(self) -> None:
+        if not self._outputs:
+            return
+        first = Path(f"{self._outputs[0]}{PARTIAL}")
+        partials = [Path(f"{p}{PARTIAL}") for p in self._outputs] + [Path(f"{first}{PROGRESS}")]
+        present = [p for p in partials if p.exists()]
+        if self.resume and len(present) < len(partials):
+            missing = next(p for p in partials if not p.exists())
+            raise OutputError(f"nothing to resume: {missing} does not exist; run without --resume")
+        if not self.resume and present:
+            raise OutputError(f"{present[0]} is left from an interrupted run: pass --resume to continue it, or "
+                              f"delete {' and '.join(str(p) for p in present)} to start over")
+
+    def close(self) -> None:
+        self.genome.close()
+
+    def __enter__(self) -> "VcfScoringJob":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _targets(self, header: str, scores: tuple[str, ...]) -> list[Target]:
+        targets = []
+        if self.output_vcf != "-":
+            gz = self.output_vcf.endswith((".gz", ".bgz"))
+            targets.append(Target(Path(self.output_vcf), header, bgzip_file if gz else None))
+        if self.table is not None:
+            columns = table_columns(scores)
+            fmt = table_format(self.table)
+            finish = None if fmt == ".tsv" else functools.partial(
+                finish_table, fmt=fmt, columns=columns, integer={"POS", "WINDOW_START", "VARIANT_INDEX"},
+                floating=set(scoring.ALL_SCORES))
+            targets.append(Target(Path(self.table), tsv_lines([columns]), finish))
+        return targets
+
+    def run(self, model, *, model_label: str = "", progress: bool = True) -> ScoreSummary:
+        """Score every record with ``model`` and write the outputs; returns what was written.
+
+        Raises :class:`PartialRun` (chained to the cause) when a run that has begun its output
+        stops early: its ``.partial`` files are kept for ``resume``.
+        """
+        from tqdm import tqdm
+
+        options = self.options
+        scorer = scoring.VariantScorer(model, self.genome, self.genes, options)
+        header = with_header_lines(self.reader.header, header_lines(options, model_label, scorer.width),
+                                   owned_prefixes=(HEADER_PREFIX,))
+        header_text = "\n".join(header) + "\n"
+        summary = ScoreSummary()
+        files = None
+        if self.processes.is_main and self._outputs:
+            files = RunFiles(self._targets(header_text, options.scores), resume=self.resume)
+            summary.resumed = files.done
+        stdout = sys.stdout if self.output_vcf == "-" else None
+        try:
+            if stdout is not None and self.processes.is_main:
+                stdout.write(header_text)
+            records = itertools.islice(self.reader, summary.resumed, None)
+            # the bar counts records written (not read: reading runs a chunk ahead of scoring)
+            bar = tqdm(desc="scoring", unit=" records", file=sys.stderr, initial=summary.resumed,
+                       disable=not progress or not self.processes.is_main)
+            if self.processes.world == 1:
+                chunks = (scorer.score_chunk(chunk) for chunk in scoring.chunks(records, options.chunk_size))
+            else:
+                chunks = self._shared_out(scorer, records)
+            for results in chunks:  # other processes' chunks reach the first one only
+                self._write(results, files, stdout, summary)
+                bar.update(len(results))
+            bar.close()
+            if files is not None:
+                files.commit()
+        except (KeyboardInterrupt, Exception) as error:
+            if files is not None:
+                files.close()
+            if files is None or isinstance(error, BrokenPipeError):
+                raise
+            interrupted = isinstance(error, KeyboardInterrupt)
+            message = "interrupted" if interrupted else (str(error) or type(error).__name__)
+            raise PartialRun(message, files.resume_hint(), interrupted) from error
+        return summary
+
+    def _write(self, results, files, stdout, summary: ScoreSummary) -> None:
+        scores = self.options.scores
+        vcf_text = "".join(output_line(result, scores) + "\n" for result in results)
+        if stdout is not None:
+            stdout.write(vcf_text)
+            stdout.flush()
+        if files is not None:
+            texts = [vcf_text] if self.output_vcf != "-" else []
+            if self.table is not None:
+                texts.append(tsv_lines(row for result in results for row in table_rows(result, scores)))
+            files.append(texts, len(results))
+        for result in results:
+            summary.add(result)
+
+    def _shared_out(self, scorer, records):
+        """This process's chunks into a shard; after all processes, the first reads every shard."""
+        processes = self.processes
+        numbered = enumerate(scoring.chunks(enumerate(records), self.options.chunk_size))
+        mine = ((chunk[0][0], scorer.score_chunk([record for _, record in chunk]))
+                for number, chunk in numbered if processes.mine(number))
+        shard = parallel.shard_path(self.output_vcf, processes.rank)
+        try:
+            count = parallel.write_shard(shard, mine)
+            print(f"splicebert score: process {processes.rank} of {processes.world} scored {count} chunk(s)",
+                  file=sys.stderr)
+            processes.barrier()
+            if processes.is_main:
+                paths = [parallel.shard_path(self.output_vcf, rank) for rank in range(processes.world)]
+                for _, results in parallel.merge_shards(paths):
+                    yield results
+            processes.barrier()
+        finally:
+            shard.unlink(missing_ok=True)
+
+
+def score_vcf(
+    model,
+    input_vcf: str,
+    output_vcf: str,
+    genome: str,
+    annotation: str,
+    *,
+    options: scoring.ScoringOptions = scoring.ScoringOptions(),
+    table: str | None = None,
+    model_label: str = "",
+    progress: bool = True,
+    resume: bool = False,
+) -> ScoreSummary:
+    """Score every record of ``input_vcf``; write ``output_vcf`` (and ``table``). ``-`` = stdin/stdout.
+
+    Under ``torchrun`` / ``accelerate launch`` every process scores its share of the chunks and
+    the first process writes one output, identical to a single-process run.
+    """
+    with VcfScoringJob(input_vcf, output_vcf, genome, annotation, options=options, table=table,
+                       resume=resume) as job:
+        return job.run(model, model_label=model_label, progress=progress)
+
+
+def results_frame(results, scores: tuple[str, ...]):
+    """A pandas DataFrame with one row per ALT x gene (the ``--table`` layout)."""
+    import pandas as pd
+
+    rows = [row for result in results for row in table_rows(result, scores)]
+    return pd.DataFrame(rows, columns=list(table_columns(scores)))
+
+
+def _score_to_frame(model, records, genome: str, annotation: str, options: scoring.ScoringOptions):
+    """Results of ``records()`` (consumed while the genome is open) as a :func:`results_frame`."""
+    genes = read_annotation(annotation_file(annotation))
+    with Genome(genome) as fasta:
+        results = list(scoring.VariantScorer(model, fasta, genes, options).score(records()))
+    return results_frame(results, options.scores)
+
+
+def score_variants(model, variants, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
+    """Score a table of variants; returns a DataFrame (one row per ALT x gene).
+
+    ``variants``: a pandas DataFrame (or anything ``pandas.DataFrame`` accepts) with columns
+    ``CHROM``, ``POS`` (1-based, as in VCF), ``REF``, ``ALT`` (comma-separated for several) and
+    optionally ``ID``. The caller's table is not modified.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(variants)
+    missing = [c for c in ("CHROM", "POS", "REF", "ALT") if c not in frame.columns]
+    if missing:
+        raise UserError(f"variants table lacks column(s) {missing}; needs CHROM, POS (1-based), REF, ALT")
+    records = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        values = row._asdict()
+        try:
+            pos = int(values["POS"])
+        except (TypeError, ValueError):
+            raise UserError(f"variants table row {i + 1}: POS {values['POS']!r} is not an integer") from None
+        fields = (values["CHROM"], pos, values.get("ID", "."), values["REF"], values["ALT"], ".", ".", ".")
+        records.append(parse_record("\t".join(str(f) for f in fields), i + 1, "variants table"))
+    return _score_to_frame(model, lambda: records, genome, annotation, options)
+
+
+def score_vcf_frame(model, input_vcf: str, genome: str, annotation: str, *, options=scoring.ScoringOptions()):
+    """Score a VCF and return the DataFrame of :func:`results_frame` (no files written)."""
+    return _score_to_frame(model, lambda: VcfReader(input_vcf), genome, annotation, options)

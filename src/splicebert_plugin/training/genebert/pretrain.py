@@ -1,0 +1,328 @@
+"""GeneBERT pretraining with Accelerate: MLM + next-sequence prediction + sequence-region matching.
+
+Read top to bottom: config -> samples (``genebert_samples``) -> model from a preset -> AdamW and
+the schedule -> the shared loop (``loop.run_loop``) with a step that span-masks each micro-batch
+-> evaluation of the three losses and in-batch retrieval -> final Hub-ready folder with
+``training_summary.json``.
+
+Arms of the paper's ablation, at equal data and budget: ``srm_weight: 0.5`` (GeneBERT),
+``srm_weight: 0`` (MLM + NSP: the region encoder is not run), ``srm_weight: 0`` with
+``nsp: false`` (MLM only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from ..config import ConfigError, save_config
+from ..loop import (
+    SCHEDULES,
+    Callback,
+    LoopSettings,
+    PlateauHalving,
+    Progress,
+    logged_history,
+    lr_factor,
+    make_accelerator,
+    parameter_groups,
+    resume,
+    run_loop,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GeneBertPretrainConfig:
+    corpus: str
+    output_dir: str
+    preset: str = "demo"  # genebert.PRESETS; the corpus sets num_tfs, tf_ids and region_bp
+    init_from: str | None = None  # a GeneBERT folder (or DNABERT BertForMaskedLM weights) to start from
+    # model overrides (None: the preset's)
+    kmer: int | None = None
+    hidden_size: int | None = None
+    num_hidden_layers: int | None = None
+    num_attention_heads: int | None = None
+    intermediate_size: int | None = None
+    dropout: float | None = None
+    region_config: dict | None = None  # merged into the preset's Swin settings
+    srm_dim: int | None = None
+    # losses: L = mlm + nsp + srm_weight * srm
+    srm_weight: float = 0.5
+    srm_loss: str = "clip"
+    nsp: bool = True
+    # data
+    tracks: str | None = None  # comma-separated track names; None = every track of the corpus
+    values: str = "match"
+    val_fraction: float = 0.05
+    exclude_contigs: str = ""  # comma-separated contigs kept out of pretraining (a downstream test's)
+    # DNABERT's span masking: mask_fraction, then mask_fraction_after from mask_switch_step on (0: never)
+    mask_fraction: float = 0.15
+    mask_fraction_after: float = 0.20
+    mask_switch_step: int = 0
+    batch_size: int = 32  # per process and accumulation step
+    gradient_accumulation_steps: int = 1
+    # optimisation (DNABERT's: AdamW 0.9/0.98, eps 1e-6, linear warm-up and decay)
+    learning_rate: float = 4e-4
+    weight_decay: float = 0.01
+    adam_betas: tuple[float, float] = (0.9, 0.98)
+    adam_epsilon: float = 1e-6
+    lr_schedule: str = "linear"
+    warmup_steps: int = 10_000
+    max_steps: int = 120_000
+    grad_clip: float = 1.0
+    plateau_patience: int = 3
+    plateau_factor: float = 0.5
+    mixed_precision: str = "no"
+    # bookkeeping
+    eval_every: int = 1000
+    eval_batches: int = 0  # 0 = the whole validation split
+    save_every: int = 1000
+    keep_checkpoints: int = 2
+    log_every: int = 50
+    seed: int = 0
+    tracker: str | None = None
+
+    def __post_init__(self):
+        if self.lr_schedule not in SCHEDULES:
+            raise ConfigError(f"lr_schedule {self.lr_schedule!r}: choose one of {SCHEDULES}")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
+        if self.srm_weight < 0:
+            raise ConfigError(f"srm_weight must be >= 0, got {self.srm_weight}")
+        for name in ("mask_fraction", "mask_fraction_after"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in (0, 1), got {getattr(self, name)}")
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in (0, 1) (the history needs a validation split), "
+                              f"got {self.val_fraction}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "eval_every", "save_every",
+                     "log_every", "plateau_patience", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.mask_switch_step < 0 or self.warmup_steps < 0:
+            raise ConfigError("mask_switch_step and warmup_steps must be >= 0")
+
+    @property
+    def uses_regions(self) -> bool:
+        return self.srm_weight > 0
+
+    def split_list(self, name: str) -> list[str]:
+        value = getattr(self, name) or ""
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def build_model(config: GeneBertPretrainConfig, corpus):
+    """A GeneBERT pretraining model for ``corpus`` (its motifs are the matrix columns)."""
+    from ...genebert import GeneBertConfig, GeneBertForPreTraining
+
+    if config.init_from:
+        model = GeneBertForPreTraining.from_pretrained(config.init_from)
+        if model.config.tf_ids is not None and list(model.config.tf_ids) != corpus.tf_ids:
+            raise ConfigError(f"init_from {config.init_from} was trained on other motif columns than corpus "
+                              f"{corpus.path}: rebuild the corpus with its motifs or start from scratch")
+        model.config.srm_weight, model.config.srm_loss = config.srm_weight, config.srm_loss
+        return model
+    overrides = {name: getattr(config, name) for name in ("kmer", "hidden_size", "num_hidden_layers",
+                                                           "num_attention_heads", "intermediate_size", "srm_dim")
+                 if getattr(config, name) is not None}
+    if config.dropout is not None:
+        overrides.update(hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout)
+    if config.region_config:
+        overrides["region_config"] = dict(config.region_config)
+    try:
+        model_config = GeneBertConfig.from_preset(
+            config.preset, num_tfs=len(corpus.tf_ids), tf_ids=list(corpus.tf_ids), region_bp=corpus.region_bp,
+            region_values=config.values, srm_weight=config.srm_weight, srm_loss=config.srm_loss, **overrides)
+    except ValueError as error:
+        raise ConfigError(f"model for corpus {corpus.path}: {error}") from None
+    model_config.architectures = ["GeneBertForPreTraining"]
+    return GeneBertForPreTraining(model_config)
+
+
+def retrieval_hits(seq_embeds: torch.Tensor, region_embeds: torch.Tensor) -> tuple[int, float]:
+    """In-batch retrieval: how many sequences have their own matrix as the most similar one
+    (R@1 = hits / b), and the expected hits of a random guess (b * 1/b = 1)."""
+    similarity = torch.nn.functional.normalize(seq_embeds.float(), dim=-1) @ \
+        torch.nn.functional.normalize(region_embeds.float(), dim=-1).t()
+    hits = (similarity.argmax(dim=1) == torch.arange(len(similarity), device=similarity.device)).sum().item()
+    return int(hits), 1.0
+
+
+def _forward(model, batch: dict, input_ids, labels, config: GeneBertPretrainConfig):
+    return model(input_ids=input_ids, attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"],
+                 labels=labels, next_sentence_label=batch["next_sentence_label"] if config.nsp else None,
+                 region_values=batch["region_values"] if config.uses_regions else None, masked_logits_only=True)
+
+
+def _batch_stats(out, batch: dict, labels: torch.Tensor, config: GeneBertPretrainConfig) -> dict:
+    """Summable statistics of one micro-batch (the log's and the evaluation's)."""
+    chosen = labels != -100
+    masked = chosen.sum().item()
+    stats = {"mlm_loss": out.mlm_loss.item() * masked, "masked": masked,
+             "mlm_correct": (out.prediction_logits.detach().argmax(-1) == labels[chosen]).sum().item(),  # masked only
+             "samples": len(labels), "batches": 1}
+    if config.nsp:
+        nsp_labels = batch["next_sentence_label"]
+        stats["nsp_loss"] = out.nsp_loss.item() * len(nsp_labels)
+        stats["nsp_correct"] = (out.seq_relationship_logits.detach().argmax(-1) == nsp_labels).sum().item()
+    if config.uses_regions:
+        hits, chance = retrieval_hits(out.seq_embeds.detach(), out.region_embeds.detach())
+        stats.update(srm_loss=out.srm_loss.item(), r_at_1_hits=hits, r_at_1_chance=chance)
+    return stats
+
+
+def _summary(sums: dict, srm_weight: float, prefix: str = "") -> dict:
+    """Means of the summed statistics: losses per masked token / sample / batch, accuracies, R@1,
+    and the total ``loss`` (mlm + nsp + srm_weight * srm)."""
+    out = {}
+    if sums.get("masked"):
+        out[f"{prefix}mlm_loss"] = sums["mlm_loss"] / sums["masked"]
+        out[f"{prefix}mlm_accuracy"] = sums["mlm_correct"] / sums["masked"]
+    if "nsp_loss" in sums and sums.get("samples"):
+        out[f"{prefix}nsp_loss"] = sums["nsp_loss"] / sums["samples"]
+        out[f"{prefix}nsp_accuracy"] = sums["nsp_correct"] / sums["samples"]
+    if "srm_loss" in sums and sums.get("batches"):
+        out[f"{prefix}srm_loss"] = sums["srm_loss"] / sums["batches"]
+        out[f"{prefix}r_at_1"] = sums["r_at_1_hits"] / sums["samples"]
+        out[f"{prefix}r_at_1_chance"] = sums["r_at_1_chance"] / sums["samples"]
+    out[f"{prefix}loss"] = (out.get(f"{prefix}mlm_loss", 0.0) + out.get(f"{prefix}nsp_loss", 0.0)
+                            + srm_weight * out.get(f"{prefix}srm_loss", 0.0))
+    return out
+
+
+def evaluate(model, loader, accelerator, config: GeneBertPretrainConfig) -> dict[str, float]:
+    """The three validation losses, MLM and NSP accuracy and in-batch R@1, over all processes.
+
+    Masking uses a fixed generator per batch and ``mask_fraction`` throughout, so evaluations
+    of one run (and of the arms) see the same corruption.
+    """
+    from .samples import masking_generator, span_mask
+
+    was_training = model.training
+    model.eval()
+    keys = ("mlm_loss", "masked", "mlm_correct", "samples", "batches", "nsp_loss", "nsp_correct", "srm_loss",
+            "r_at_1_hits", "r_at_1_chance")
+    totals = torch.zeros(len(keys), dtype=torch.float64, device=accelerator.device)
+    kmer = accelerator.unwrap_model(model).config.kmer
+    with torch.no_grad():
+        for index, batch in enumerate(loader):
+            if config.eval_batches and index >= config.eval_batches:
+                break
+            generator = masking_generator(config.seed + 1, 0, index, accelerator.process_index)
+            ids, labels = span_mask(batch["input_ids"].cpu(), kmer, generator, fraction=config.mask_fraction)
+            ids, labels = ids.to(accelerator.device), labels.to(accelerator.device)
+            stats = _batch_stats(_forward(model, batch, ids, labels, config), batch, labels, config)
+            totals += torch.tensor([float(stats.get(key, 0.0)) for key in keys], dtype=torch.float64,
+                                   device=accelerator.device)
+    model.train(was_training)
+    totals = accelerator.reduce(totals, reduction="sum")
+    sums = {key: value for key, value in zip(keys, totals.tolist())}
+    if not config.nsp:
+        sums.pop("nsp_loss")
+    if not config.uses_regions:
+        sums.pop("srm_loss")
+    return _summary(sums, config.srm_weight, "val_")
+
+
+def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
+                      callbacks: Sequence[Callback] = ()) -> Path:
+    """Run (or resume) GeneBERT pretraining; returns the final Hub-ready model folder."""
+    from accelerate.utils import DistributedDataParallelKwargs, set_seed
+    from torch.utils.data import DataLoader
+
+    from ..splicebert.data import LengthBucketBatchSampler
+    from .corpus import GeneBertCorpus
+    from .samples import (GeneBertSamples, collate_samples, mask_fraction_at, masking_generator,
+                                   span_mask)
+
+    output_dir = Path(config.output_dir)
+    corpus = GeneBertCorpus(config.corpus)
+    set_seed(config.seed)  # the initial weights are a function of the seed
+    model = build_model(config, corpus)
+    kmer = model.config.kmer
+    common = dict(kmer=kmer, tracks=config.split_list("tracks") or None, num_regions=model.config.num_regions,
+                  values=config.values, seed=config.seed, val_fraction=config.val_fraction,
+                  exclude_contigs=config.split_list("exclude_contigs"), nsp=config.nsp)
+    train_set = GeneBertSamples(corpus, split="train", **common)
+    val_set = GeneBertSamples(corpus, split="validation", **common)
+
+    # parts of the model no loss reaches (Swin when srm_weight is 0, the NSP head without nsp)
+    unused = not (config.nsp and config.uses_regions)
+    accelerator = make_accelerator(output_dir, gradient_accumulation_steps=config.gradient_accumulation_steps,
+                                   mixed_precision=config.mixed_precision, tracker=config.tracker,
+                                   handlers=[DistributedDataParallelKwargs(find_unused_parameters=unused)])
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, output_dir / "config.yaml")
+    if config.tracker:
+        accelerator.init_trackers("genebert-pretrain", config=json.loads(json.dumps(asdict(config))))
+    train_loader = DataLoader(train_set, batch_sampler=LengthBucketBatchSampler(train_set, config.batch_size,
+                              seed=config.seed), collate_fn=collate_samples,
+                              generator=torch.Generator().manual_seed(config.seed))
+    val_loader = DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
+                            generator=torch.Generator().manual_seed(config.seed + 1))
+    optimizer = torch.optim.AdamW(parameter_groups(model, config.weight_decay), lr=config.learning_rate,
+                                  betas=tuple(config.adam_betas), eps=config.adam_epsilon)
+    plateau = PlateauHalving(config.plateau_patience, config.plateau_factor)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_factor(config.lr_schedule, config.warmup_steps, config.max_steps, plateau))
+    state = Progress()
+    model, optimizer, train_loader, val_loader = accelerator.prepare(model, optimizer, train_loader, val_loader)
+    accelerator.register_for_checkpointing(scheduler, plateau, state)
+    resume(accelerator, output_dir, state)
+
+    def step(batch: dict, micro: int):
+        fraction = mask_fraction_at(state.step, config.mask_fraction, config.mask_fraction_after,
+                                    config.mask_switch_step)
+        generator = masking_generator(config.seed, state.step, micro, accelerator.process_index)
+        ids, labels = span_mask(batch["input_ids"].cpu(), kmer, generator, fraction=fraction)
+        ids, labels = ids.to(accelerator.device), labels.to(accelerator.device)
+        out = _forward(model, batch, ids, labels, config)
+        stats = _batch_stats(out, batch, labels, config)
+        stats["logit_scale"] = float(out.logit_scale)
+        return out.loss, stats
+
+    def summarise(sums: dict, seconds: float) -> dict:
+        metrics = _summary(sums, config.srm_weight)
+        metrics["logit_scale"] = sums["logit_scale"] / max(sums["batches"], 1)
+        metrics["samples_per_s"] = sums["samples"] * accelerator.num_processes / max(seconds, 1e-9)
+        return metrics
+
+    settings = LoopSettings(max_steps=config.max_steps, eval_every=config.eval_every, save_every=config.save_every,
+                            log_every=config.log_every, keep_checkpoints=config.keep_checkpoints,
+                            grad_clip=config.grad_clip, description="GeneBERT pretraining")
+    run_loop(settings, accelerator=accelerator, model=model, optimizer=optimizer, scheduler=scheduler,
+             plateau=plateau if config.lr_schedule == "plateau" else None, state=state, train_set=train_set,
+             train_loader=train_loader, step_fn=step, summarise=summarise,
+             evaluate=lambda: evaluate(model, val_loader, accelerator, config), output_dir=output_dir,
+             callbacks=callbacks, progress=progress)
+    final = output_dir / "final"
+    if accelerator.is_main_process:
+        _write_final(accelerator.unwrap_model(model), final, config, corpus, train_set, val_set, output_dir)
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return final
+
+
+def _write_final(model, folder: Path, config: GeneBertPretrainConfig, corpus, train_set, val_set,
+                 output_dir: Path) -> None:
+    from ...checkpoints.hub_folder import save_genebert_folder
+
+    save_genebert_folder(model, folder)
+    history = logged_history(output_dir)
+    summary = {"config": asdict(config), "corpus": {"path": str(corpus.path), "regions": len(corpus),
+                                                     "motifs": len(corpus.tf_ids),
+                                                     "jaspar": corpus.meta["settings"]["jaspar_release"],
+                                                     "tracks": train_set.tracks},
+               "samples": {"train": len(train_set), "validation": len(val_set)},
+               "history": history, "last_eval": history[-1] if history else {}}
+    (folder / "training_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
