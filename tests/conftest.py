@@ -219,3 +219,25 @@ def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SPLICEBERT_CACHE", str(folder))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     return folder
+
+
+def free_port() -> str:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for torch.distributed's rendezvous)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def tiny_genebert(tmp_path_factory) -> Path:
+    """A tiny random GeneBERT pretraining folder (the GeneBERT family's counterpart of tiny_510)."""
+    from splicebert_plugin.genebert import GeneBertForPreTraining
+
+    from .genebert_fixtures import tiny_config
+
+    torch.manual_seed(123)  # not the fine-tuning seed: init=random must give other weights
+    folder = tmp_path_factory.mktemp("gb") / "model"
+    GeneBertForPreTraining(tiny_config()).save_pretrained(str(folder))
+    return folder

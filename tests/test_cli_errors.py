@@ -128,3 +128,72 @@ def test_sequence_fasta_encoding(tmp_path, tiny_510, capsys):
     empty = tmp_path / "empty.fa"
     empty.write_text("ACGT\n")
     assert "is not FASTA" in cli_error(["fill-mask", "-m", tiny_510, "--fasta", empty], capsys)
+
+
+def test_library_value_errors_are_bugs_not_user_errors(tmp_path, tiny_510, capsys, monkeypatch):
+    """A plain ValueError (or KeyError) from inside the library is not the user's fault: exit 1,
+    "internal error"; only UserError and errors on named paths are exit 2."""
+    from splicebert_plugin.cli.main import is_user_error
+    from splicebert_plugin.errors import UserError
+    from splicebert_plugin.scoring import passes as scoring
+
+    def broken(self, records):
+        raise ValueError("an internal invariant failed")
+
+    monkeypatch.setattr(scoring.VariantScorer, "score_chunk", broken)
+    line = cli_error(["score", "--example", "-m", tiny_510, "-O", "-", "-q"], capsys, status=1)
+    assert "internal error" in line and "an internal invariant failed" in line
+    assert is_user_error(UserError("x")) and is_user_error(FileNotFoundError(2, "No such file", "x.vcf"))
+    assert not is_user_error(ValueError("x")) and not is_user_error(KeyError("x")) and not is_user_error(OSError("x"))
+
+
+def test_every_error_class_of_the_package_is_a_user_error():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import splicebert_plugin
+    from splicebert_plugin.errors import UserError
+
+    classes = set()
+    for info in pkgutil.walk_packages(splicebert_plugin.__path__, "splicebert_plugin."):
+        if ".modeling_" in info.name or ".configuration_" in info.name or info.name.endswith("__main__"):
+            continue  # Hub code: imports only torch and transformers
+        module = importlib.import_module(info.name)
+        classes |= {c for _, c in inspect.getmembers(module, inspect.isclass)
+                    if issubclass(c, Exception) and c.__module__ == info.name}
+    assert len(classes) > 10
+    assert {c.__name__ for c in classes if not issubclass(c, UserError)} <= {"PartialRun"}
+
+
+def test_messages_name_what_the_user_gave(tmp_path, tiny_510, capsys):
+    import json
+    import shutil
+
+    mismatched = tmp_path / "mismatched"
+    shutil.copytree(tiny_510, mismatched)
+    config = json.loads((mismatched / "config.json").read_text())
+    config["intermediate_size"] *= 2
+    (mismatched / "config.json").write_text(json.dumps(config))
+    line = cli_error(["fill-mask", "-m", mismatched, "--sequence", "ACGTACGTAC"], capsys)
+    assert "do not fit" in line and "intermediate" in line and "truncated" not in line
+    line = cli_error(["fill-mask", "-m", tiny_510 / "config.json", "--sequence", "ACGTACGTAC"], capsys)
+    assert "is a file, not a checkpoint folder" in line
+    empty = tmp_path / "empty.bedpe"
+    empty.write_text("")
+    line = cli_error(["attention", "-m", tiny_510, "-R", FASTA, "--pairs", empty, "-O", tmp_path / "a.tsv", "-q"], capsys)
+    assert "holds no site pairs" in line
+    line = cli_error(["ism", "-m", tiny_510, "--sequence", "ACGTXX", "-O", tmp_path / "i.tsv"], capsys)
+    assert "--sequence 'ACGTXX'" in line and "'X'" in line
+    line = cli_error(["ism", "-m", tiny_510, "--sequence", "ACGT", "-O", tmp_path / "i.tsv"], capsys)
+    assert "--sequence (4 nt)" in line and "default region" in line
+
+
+def test_labels_that_match_no_scored_variant_say_so(tmp_path, tiny_510, capsys):
+    table = tmp_path / "scores.tsv"
+    assert main(["score", "--example", "-m", str(tiny_510), "-O", str(tmp_path / "o.vcf"), "--table", str(table),
+                 "-q"]) == 0
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("ID\tLABEL\nnot_there_1\t1\nnot_there_2\t0\n")
+    line = cli_error(["evaluate", "--table", table, "--labels", labels], capsys)
+    assert "no labelled variant is in the score table" in line and "not_there_1" in line

@@ -20,7 +20,7 @@ from splicebert_plugin.training.finetune.engine import (BranchpointConfig, Splic
 from splicebert_plugin.analysis.metrics import auroc, average_precision, f1_at
 from splicebert_plugin.training.finetune.splice_sites import grouped_folds, splice_site_examples
 
-from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe
+from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe, free_port
 
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -115,7 +115,7 @@ def test_splice_site_windows_past_a_contig_end_are_counted(tmp_path):
         sites = splice_site_examples(genome, read_transcripts(table), "donor", decoys_per_site=0)
     # donors at 500 (window starts at 300: fine) and 1500; acceptors not asked; chr7 is not in the genome
     assert [e.boundary for e in sites.examples] == [500, 1500]
-    assert sites.skipped == {"transcript contig not in genome": 1}
+    assert sites.skipped == {"transcript contig not in the genome": 1}
     with Genome(fasta) as genome:
         acceptors = splice_site_examples(genome, read_transcripts(table), "acceptor", decoys_per_site=0)
     assert [e.boundary for e in acceptors.examples] == [1000]  # 119900 + 200 runs past the end
@@ -213,7 +213,7 @@ def test_splice_site_finetuning_under_two_processes(tmp_path, tiny_510):
     out = tmp_path / "ddp"
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29521",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
          str(REPO / "training/finetune.py"), "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
          f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1",
          "--batch_size=5", f"--model={tiny_510}"],
@@ -230,6 +230,27 @@ def test_splice_site_finetuning_under_two_processes(tmp_path, tiny_510):
     folds = grouped_folds([e.locus for e in examples], 3)
     assert [(str(e.boundary), e.strand) for e, f in zip(examples, folds, strict=True) if f == 0] == \
         [(r[2], r[3]) for r in rows]
+
+
+@pytest.mark.slow
+def test_genebert_splice_site_finetuning_under_two_processes(tmp_path, tiny_genebert):
+    """The README's multi-process command on a GeneBERT folder: the classifier carries only the
+    k-mer encoder and its head, so DDP finds no parameter without a gradient (it used to stop
+    with "parameters that were not used in producing loss" when the head carried the Swin)."""
+    out = tmp_path / "ddp"
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
+         str(REPO / "training/finetune.py"), "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
+         f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1", "--width=80",
+         "--batch_size=5", f"--model={tiny_genebert}"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["world_size"] == 2
+    fold = summary["groups"]["donor"]["folds"]["fold0"]
+    assert len(_prediction_rows(out / "predictions_donor_fold0.tsv")) == fold["test"] > 0
 
 
 def test_branchpoint_finetuning_runs_three_chromosome_folds(tmp_path, tiny_510):

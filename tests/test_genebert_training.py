@@ -37,7 +37,7 @@ from splicebert_plugin.training.genebert.samples import (  # noqa: E402
     span_offsets,
 )
 
-from .conftest import FASTA, REPO, read_fasta_text  # noqa: E402
+from .conftest import FASTA, REPO, free_port, read_fasta_text  # noqa: E402
 
 TINY_SWIN = {"patch_size": [1, 4], "num_channels": 1, "embed_dim": 16, "depths": [1, 1], "num_heads": [2, 2],
              "window_size": 3, "drop_path_rate": 0.0}
@@ -442,7 +442,7 @@ def test_two_process_pretraining_completes(tiny_corpus, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_port", "29541", str(script), *args],
+                             "--master_port", free_port(), str(script), *args],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((tmp_path / "ddp/final/training_summary.json").read_text())

@@ -167,8 +167,8 @@ def test_resume_errors(tiny_510, many_records, tmp_path, capsys, monkeypatch):
     cli_error(argv, capsys)
     monkeypatch.undo()
     line = cli_error(argv + ["--resume", "--scores", "KL_CONTEXT"], capsys)
-    assert "other settings" in line
-    assert "standard output cannot be resumed" in cli_error(
+    assert "differs from the interrupted run" in line and "scores" in line
+    assert "standard output, a device or a FIFO cannot be resumed" in cli_error(
         [str(a) for a in score_argv(tiny_510, many_records, "-", "--resume", "--table", tmp_path / "t.tsv")], capsys)
 
 
@@ -355,3 +355,147 @@ def test_write_text_atomic_never_leaves_a_truncated_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     outputs.write_text_atomic(target, "new content\n")
     assert target.read_text() == "new content\n" and not list(tmp_path.glob("*.partial"))
+
+
+# ---------------------------------------------------------------------------- hostile but realistic
+
+
+@pytest.fixture
+def interrupted(tiny_510, many_records, tmp_path, capsys, monkeypatch):
+    """An interrupted run of ``many_records`` into tmp_path/o.vcf (2 chunks of 5 written)."""
+    out = tmp_path / "o.vcf"
+    _fail_on_chunk(monkeypatch, 3, KeyboardInterrupt())
+    cli_error([str(a) for a in score_argv(tiny_510, many_records, out, "--chunk-size", "5")], capsys)
+    monkeypatch.undo()
+    assert (tmp_path / "o.vcf.partial").exists() and not out.exists()
+    return out
+
+
+@pytest.mark.parametrize("change", ["-A", "-R", "-I same header", "-I copy"])
+def test_resume_refuses_changed_inputs(change, interrupted, tiny_510, many_records, tmp_path, capsys):
+    """Resuming with another annotation, genome or input (even one with the same header, or the
+    same file rewritten) would splice two runs into one output: refused, naming what changed."""
+    argv = [str(a) for a in score_argv(tiny_510, many_records, interrupted, "--chunk-size", "5", "--resume")]
+    if change == "-A":
+        other = tmp_path / "genes_copy.tsv"
+        shutil.copyfile(GENES, other)
+        argv[argv.index("-A") + 1] = str(other)
+        expected = "annotation (-A)"
+    elif change == "-R":
+        other = tmp_path / "genome_copy.fa"
+        shutil.copyfile(FASTA, other)
+        shutil.copyfile(f"{FASTA}.fai", f"{other}.fai")
+        argv[argv.index("-R") + 1] = str(other)
+        expected = "genome (-R)"
+    elif change == "-I same header":
+        other = tmp_path / "other.vcf"
+        lines = many_records.read_text().splitlines()
+        other.write_text("\n".join(line for line in lines if line.startswith("#") or "_3" in line.split("\t")[2]) + "\n")
+        argv[argv.index("-I") + 1] = str(other)
+        expected = "input (-I)"
+    else:
+        copy = tmp_path / "many.vcf"
+        shutil.copyfile(many_records, copy)
+        argv[argv.index("-I") + 1] = str(copy)
+        expected = "input (-I)"
+    line = cli_error(argv, capsys)
+    assert "cannot resume" in line and expected in line
+    assert (tmp_path / "o.vcf.partial").exists() and not interrupted.exists()  # the partial output is kept
+
+
+def test_resume_with_the_same_command_still_works(interrupted, tiny_510, many_records, uninterrupted):
+    assert main([str(a) for a in score_argv(tiny_510, many_records, interrupted, "--chunk-size", "5", "--resume")]) == 0
+    assert len(data_lines(interrupted)) == 48
+
+
+@pytest.mark.parametrize("names", [("t.tsv.partial", "t.tsv"), ("t.tsv.partial.progress", "t.tsv"),
+                                   ("t.tsv.partial.lock", "t.tsv"), ("t.tsv.partial.run", "t.tsv")])
+def test_an_output_that_is_another_outputs_working_file_is_refused(names, tiny_510, tmp_path, capsys):
+    vcf, table = (tmp_path / n for n in names)
+    for path in (vcf, table):
+        path.write_text("keep me\n")
+    line = cli_error([str(a) for a in score_argv(tiny_510, VCF, vcf, "--table", table)], capsys)
+    assert "working file" in line
+    assert vcf.read_text() == table.read_text() == "keep me\n"
+
+
+def test_device_outputs_are_written_in_place(tiny_510, tmp_path, capsys):
+    import os
+    import stat
+
+    if not os.path.exists("/dev/null"):
+        pytest.skip("no /dev/null")
+    before = os.stat("/dev/null")
+    assert main([str(a) for a in score_argv(tiny_510, VCF, "/dev/null", "--table", "/dev/null")]) == 0
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino  # still the device, not a file
+    assert not os.path.exists("/dev/null.partial")
+    assert "cannot be resumed" in cli_error([str(a) for a in score_argv(tiny_510, VCF, "/dev/null", "--resume")], capsys)
+    fifo = tmp_path / "t.parquet"
+    os.mkfifo(fifo)
+    line = cli_error([str(a) for a in score_argv(tiny_510, VCF, tmp_path / "o.vcf", "--table", fifo)], capsys)
+    assert "plain tab-separated table only" in line
+
+
+def test_fifo_and_dev_full_outputs(tiny_510, tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo).read()))
+    reader.start()
+    assert main([str(a) for a in score_argv(tiny_510, VCF, fifo)]) == 0
+    reader.join(timeout=60)
+    assert fifo.is_fifo() and received and received[0].startswith("##fileformat=VCF")
+    reference = tmp_path / "file.vcf"
+    assert main([str(a) for a in score_argv(tiny_510, VCF, reference)]) == 0
+    assert received[0] == reference.read_text()
+    if os.path.exists("/dev/full"):
+        result = subprocess.run([sys.executable, "-m", "splicebert_plugin",
+                                 *[str(a) for a in score_argv(tiny_510, VCF, "/dev/full")]],
+                                capture_output=True, text=True)
+        assert result.returncode == 2 and "No space left on device" in result.stderr, result.stderr
+        assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+
+
+def test_dev_stdout_is_standard_output(tiny_510, tmp_path):
+    out = tmp_path / "captured.vcf"
+    with open(out, "w") as handle:
+        result = subprocess.run([sys.executable, "-m", "splicebert_plugin",
+                                 *[str(a) for a in score_argv(tiny_510, VCF, "/dev/stdout")]],
+                                stdout=handle, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 0, result.stderr
+    reference = tmp_path / "file.vcf"
+    assert main([str(a) for a in score_argv(tiny_510, VCF, reference)]) == 0
+    assert out.read_text() == reference.read_text()
+
+
+def test_bcf_output_is_refused_before_any_work(tiny_510, tmp_path, capsys):
+    line = cli_error([str(a) for a in score_argv(tiny_510, VCF, tmp_path / "o.bcf")], capsys)
+    assert "BCF output is not written" in line and not (tmp_path / "o.bcf").exists()
+    assert not (tmp_path / "o.bcf.partial").exists()
+
+
+def test_a_second_run_on_the_same_output_is_told_a_run_is_active(tiny_510, tmp_path, capsys):
+    out = tmp_path / "o.vcf"
+    active = RunFiles([Target(out, "HEADER\n")])  # holds the lock, as a running job does
+    try:
+        line = cli_error([str(a) for a in score_argv(tiny_510, VCF, out)], capsys)
+        assert "another run is writing" in line and "interrupted" not in line
+        line = cli_error([str(a) for a in score_argv(tiny_510, VCF, out, "--resume")], capsys)
+        assert "another run is writing" in line
+    finally:
+        active.close()
+    # the holder went away (its lock file is gone): the leftovers are now an interrupted run
+    assert "pass --resume" in cli_error([str(a) for a in score_argv(tiny_510, VCF, out)], capsys)
+
+
+def test_a_stale_lock_file_of_a_killed_run_is_taken_over(tmp_path):
+    target = Target(tmp_path / "a.txt", "H\n")
+    (tmp_path / "a.txt.partial.lock").write_text("12345")  # no process holds it
+    files = RunFiles([target])
+    files.append(["x\n"], records=1)
+    files.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

@@ -7,7 +7,7 @@ import pytest
 
 from splicebert_plugin.cli.main import main
 
-from .conftest import EXAMPLE, FASTA, GENES, VCF, cli_error, data_lines
+from .conftest import EXAMPLE, FASTA, GENES, VCF, cli_error, data_lines, free_port
 
 EXPECTED_REASONS = {
     "intergenic": "SpliceBERT_REASON=NO_OVERLAPPING_GENE",
@@ -173,7 +173,7 @@ def test_two_processes_write_the_same_output_as_one(tmp_path, tiny_510):
     assert main(common + ["-O", str(tmp_path / "one.vcf"), "--table", str(tmp_path / "one.tsv")]) == 0
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
          "-m", "splicebert_plugin", *common, "-O", str(tmp_path / "two.vcf"), "--table", str(tmp_path / "two.tsv")],
         capture_output=True, text=True, env=env, timeout=600,
     )
@@ -218,3 +218,16 @@ def test_unknown_score_name_and_window_too_small(tmp_path, tiny_510, capsys):
     err = cli_error(["score", "--example", "-m", str(tiny_510), "--window", "150", "-q",
                   "-O", str(tmp_path / "o.vcf")], capsys)
     assert "context" in err
+
+
+def test_summary_counts_a_record_of_unsupported_alleles_as_not_scored(tiny_510, tmp_path, capsys):
+    """The symbolic <DEL> at 19:330000 lies in a gene but its only ALT cannot be scored: the
+    summary line must not call it scored."""
+    lines = VCF.read_text().splitlines()
+    only = tmp_path / "symbolic.vcf"
+    only.write_text("\n".join([line for line in lines if line.startswith("#")]
+                              + [line for line in lines if "\tsymbolic\t" in line]) + "\n")
+    assert main(["score", "-I", str(only), "-R", str(FASTA), "-A", str(GENES), "-m", str(tiny_510),
+                 "-O", str(tmp_path / "o.vcf"), "-q"]) == 0
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "1 records, 0 scored (0 allele x gene entries)" in summary and "UNSUPPORTED_ALLELE 1" in summary

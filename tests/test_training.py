@@ -20,7 +20,7 @@ from splicebert_plugin.training.splicebert.masking import mask_tokens
 from splicebert_plugin.training.splicebert.pretrain import PlateauHalving, PretrainConfig, pretrain
 from splicebert_plugin.scoring.windows import reverse_complement
 
-from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO
+from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO, free_port
 
 
 def test_merge_spans():
@@ -267,7 +267,7 @@ def test_two_process_data_parallel_training(corpus_dir, tmp_path):
     args = [f"--{k}={v}" for k, v in vars(tiny(corpus_dir, out, max_steps=4)).items()
             if v is not None and k != "adam_betas"]
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
          str(script), *args],
         capture_output=True, text=True, env=env, timeout=600,
     )

@@ -186,3 +186,40 @@ def test_kipoi_model_takes_a_release_name(file_server, cache, archive, monkeypat
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model = VariantEffectModel("SpliceBERT.1024nt", folder=str(cache))
     assert model.label == "SpliceBERT.1024nt" and model.model.config.max_position_embeddings == 1026
+
+
+def test_offline_download_makes_no_transfer(file_server, cache, archive, capsys, monkeypatch):
+    """HF_HUB_OFFLINE=1 means no network at all: `splicebert download` (and a name's first use)
+    refuse with one line and the server sees no request."""
+    url = served(file_server, archive)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    line = cli_error(download(url, md5(archive), "SpliceBERT.510nt"), capsys)
+    assert "HF_HUB_OFFLINE" in line
+    assert "HF_HUB_OFFLINE" in cli_error(["fill-mask", "-m", "SpliceBERT.510nt", "--sequence", "ACGT"], capsys)
+    assert file_server.requests == []
+    assert not (cache / "models/SpliceBERT.510nt").exists()
+
+
+@pytest.mark.parametrize("implementation", ["eager", "sdpa"])
+def test_a_release_fetched_by_name_equals_transformers_bert_exactly(implementation, file_server, cache, originals,
+                                                                   archive, monkeypatch):
+    """The cached folder of a release gives bit-identical logits to the authors' checkpoint in
+    transformers' own BertForMaskedLM under the same attention implementation, with padding, and
+    (eager) with attention maps. Between implementations transformers itself differs by float
+    rounding (about 2e-4 at full size with these weights): compare like with like."""
+    url = served(file_server, archive)
+    assert main(download(url, md5(archive), "SpliceBERT.510nt")) == 0
+    reference = BertForMaskedLM.from_pretrained(str(originals["SpliceBERT.510nt"]),
+                                                attn_implementation=implementation).eval()
+    ours = load_masked_lm("SpliceBERT.510nt", attn_implementation=implementation).eval()
+    assert ours.config._attn_implementation == implementation
+    ids = random_ids(2, 120, seed=3)
+    mask = torch.ones_like(ids)
+    mask[1, 80:] = 0
+    with torch.no_grad():
+        expected = reference(ids, attention_mask=mask).logits
+        assert torch.equal(ours(ids, attention_mask=mask).logits[mask.bool()], expected[mask.bool()])
+        if implementation == "eager":
+            maps = ours(ids, output_attentions=True)
+            assert torch.equal(maps.logits, reference(ids).logits)
+            assert torch.equal(maps.attentions[-1], reference(ids, output_attentions=True).attentions[-1])

@@ -3,11 +3,15 @@
 Hub code: copied unchanged into ``hub_models/GeneBERT-*``; imports only torch, transformers and
 the sibling configuration.
 
-Layout of every model (parameter names): ``bert.*`` (transformers' ``BertModel`` without pooler:
-DNABERT-style ``BertForMaskedLM`` weights load into it by name), ``cls.*`` (BERT's heads where a
-model has them), ``region_encoder.*`` (transformers' ``SwinModel``), ``seq_projection`` /
-``region_projection`` and ``logit_scale`` (the matching space). The models are subclasses of
-:class:`GeneBertModel` rather than wrappers around it, so the BERT names stay at the top level.
+Parameter names: ``bert.*`` (transformers' ``BertModel`` without pooler: DNABERT-style
+``BertForMaskedLM`` weights load into it by name; ``base_model_prefix``), ``cls.*`` (BERT's heads
+where a model has them), ``region_encoder.*`` (transformers' ``SwinModel``), ``seq_projection`` /
+``region_projection`` and ``logit_scale`` (the matching space). Each model carries only what its
+forward uses: :class:`GeneBertModel` and :class:`GeneBertForPreTraining` both encoders and the
+matching space; the masked-LM and token-classification heads the k-mer encoder alone; the
+sequence classifier the k-mer encoder, plus the Swin only with ``fuse_regions``. Loading a
+pretraining folder into a head skips the parts it does not carry (no warning); under DDP no
+parameter goes without a gradient.
 
 How it differs from the paper (each choice documented in the model card):
 
@@ -28,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import BertConfig, PreTrainedModel
 from transformers.modeling_outputs import ModelOutput, SequenceClassifierOutput, TokenClassifierOutput
+from transformers.utils import can_return_tuple
 from transformers.models.bert.modeling_bert import (
     BertEmbeddings,
     BertLMPredictionHead,
@@ -145,7 +150,7 @@ def _bert_config(config: GeneBertConfig) -> BertConfig:
 class GeneBertPreTrainedModel(PreTrainedModel):
     config_class = GeneBertConfig
     config: GeneBertConfig
-    base_model_prefix = "genebert"
+    base_model_prefix = "bert"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _no_split_modules = ["BertLayer", "SwinStage"]
@@ -171,28 +176,6 @@ class GeneBertPreTrainedModel(PreTrainedModel):
             elif isinstance(module, GeneBertModel):
                 module.logit_scale.fill_(math.log(1.0 / module.config.srm_temperature_init))
 
-
-class GeneBertModel(GeneBertPreTrainedModel):
-    """Both encoders and the matching space; the base of every GeneBERT model.
-
-    ``region_values``: ``(B, num_regions, num_tfs)`` (or ``(B, 1, num_regions, num_tfs)``), the
-    motif matrix of the sample's regions, in the column order of ``config.tf_ids``.
-    """
-
-    def __init__(self, config: GeneBertConfig):
-        super().__init__(config)
-        self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
-        from transformers import SwinConfig, SwinModel  # imported when a region encoder is built, not on import
-
-        self.region_encoder = SwinModel(SwinConfig(**config.swin_kwargs()), add_pooling_layer=True)
-        dim = config.srm_dim
-        self.seq_projection = nn.Linear(config.hidden_size, dim, bias=False) if dim else nn.Identity()
-        self.region_projection = nn.Linear(config.region_hidden_size, dim, bias=False) if dim else nn.Identity()
-        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.srm_temperature_init)),
-                                        requires_grad=config.srm_learn_temperature)
-        if type(self) is GeneBertModel:  # the head models call post_init() once their heads exist
-            self.post_init()
-
     def get_input_embeddings(self):
         return self.bert.embeddings.word_embeddings
 
@@ -212,12 +195,8 @@ class GeneBertModel(GeneBertPreTrainedModel):
         channels = self.config.region_config.get("num_channels", 3)
         return values.expand(-1, channels, -1, -1) if values.shape[1] == 1 and channels > 1 else values
 
-    def encode_regions(self, region_values: torch.Tensor) -> torch.Tensor:
-        """``(B, D)`` region embeddings in the matching space."""
-        pooled = self.region_encoder(pixel_values=self.region_pixels(region_values)).pooler_output
-        return self.region_projection(pooled)
-
     def pool_sequence(self, hidden: torch.Tensor, attention_mask: Optional[torch.Tensor]) -> torch.Tensor:
+        """``(B, H)``: the ``[CLS]`` state or the mean over real tokens (``config.seq_pooling``)."""
         if self.config.seq_pooling == "cls":
             return hidden[:, 0]
         if attention_mask is None:
@@ -225,12 +204,57 @@ class GeneBertModel(GeneBertPreTrainedModel):
         mask = attention_mask.to(hidden.dtype).unsqueeze(-1)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
+    def _encode_text(self, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                     output_attentions, output_hidden_states, **kwargs):
+        return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                         position_ids=position_ids, inputs_embeds=inputs_embeds, output_attentions=output_attentions,
+                         output_hidden_states=output_hidden_states, return_dict=True, **kwargs)
+
+
+def _region_encoder(config: GeneBertConfig) -> nn.Module:
+    from transformers import SwinConfig, SwinModel  # imported when a region encoder is built, not on import
+
+    return SwinModel(SwinConfig(**config.swin_kwargs()), add_pooling_layer=True)
+
+
+def _classifier_dropout(config: GeneBertConfig) -> nn.Dropout:
+    return nn.Dropout(config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob)
+
+
+#: what a checkpoint of the pretraining model holds beyond the k-mer encoder (skipped by the heads)
+_REGION_AND_MATCHING = [r"^region_encoder\.", r"^seq_projection\.", r"^region_projection\.", r"^logit_scale$"]
+
+
+class GeneBertModel(GeneBertPreTrainedModel):
+    """Both encoders and the matching space; the base of every GeneBERT model.
+
+    ``region_values``: ``(B, num_regions, num_tfs)`` (or ``(B, 1, num_regions, num_tfs)``), the
+    motif matrix of the sample's regions, in the column order of ``config.tf_ids``.
+    """
+
+    def __init__(self, config: GeneBertConfig):
+        super().__init__(config)
+        self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
+        self.region_encoder = _region_encoder(config)
+        dim = config.srm_dim
+        self.seq_projection = nn.Linear(config.hidden_size, dim, bias=False) if dim else nn.Identity()
+        self.region_projection = nn.Linear(config.region_hidden_size, dim, bias=False) if dim else nn.Identity()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.srm_temperature_init)),
+                                        requires_grad=config.srm_learn_temperature)
+        if type(self) is GeneBertModel:  # the head models call post_init() once their heads exist
+            self.post_init()
+
+    def encode_regions(self, region_values: torch.Tensor) -> torch.Tensor:
+        """``(B, D)`` region embeddings in the matching space."""
+        pooled = self.region_encoder(pixel_values=self.region_pixels(region_values)).pooler_output
+        return self.region_projection(pooled)
+
+    @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, region_values=None,
                 position_ids=None, inputs_embeds=None, output_attentions=None, output_hidden_states=None,
-                return_dict=None, **kwargs) -> GeneBertModelOutput:
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                        position_ids=position_ids, inputs_embeds=inputs_embeds, output_attentions=output_attentions,
-                        output_hidden_states=output_hidden_states, return_dict=True)
+                **kwargs) -> GeneBertModelOutput:
+        out = self._encode_text(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                                output_attentions, output_hidden_states, **kwargs)
         hidden = out.last_hidden_state
         seq_embeds = self.seq_projection(self.pool_sequence(hidden, attention_mask))
         region_embeds = self.encode_regions(region_values) if region_values is not None else None
@@ -245,8 +269,8 @@ class GeneBertModel(GeneBertPreTrainedModel):
         return srm_loss(seq @ region.t(), temperature, self.config.srm_loss)
 
 
-class _GeneBertWithMlmHead(GeneBertModel):
-    """A :class:`GeneBertModel` whose ``self.cls.predictions`` decoder is tied to the k-mer embeddings."""
+class _TiedMlmHead:
+    """Mixin: ``self.cls.predictions``' decoder is tied to the k-mer embeddings."""
 
     _tied_weights_keys = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
                           "cls.predictions.decoder.bias": "cls.predictions.bias"}
@@ -259,7 +283,7 @@ class _GeneBertWithMlmHead(GeneBertModel):
         self.cls.predictions.bias = value.bias
 
 
-class GeneBertForPreTraining(_GeneBertWithMlmHead):
+class GeneBertForPreTraining(_TiedMlmHead, GeneBertModel):
     """MLM + next-sequence prediction + sequence-region matching (one pass on the masked input).
 
     ``labels``: (B, L) k-mer ids at masked positions, -100 elsewhere; ``next_sentence_label``:
@@ -272,15 +296,18 @@ class GeneBertForPreTraining(_GeneBertWithMlmHead):
         self.cls = BertPreTrainingHeads(_bert_config(config))
         self.post_init()
 
+    @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, region_values=None, labels=None,
-                next_sentence_label=None, output_attentions=None, output_hidden_states=None, return_dict=None,
-                masked_logits_only: bool = False, **kwargs) -> GeneBertForPreTrainingOutput:
+                next_sentence_label=None, output_attentions=None, output_hidden_states=None,
+                masked_logits_only: bool = False, position_ids=None, inputs_embeds=None,
+                **kwargs) -> GeneBertForPreTrainingOutput:
         """``masked_logits_only`` (with ``labels``): the k-mer head runs on the masked positions only
         and ``prediction_logits`` is ``(n_masked, vocab)`` in row-major order of ``labels != -100``;
         the loss is the same, the step much cheaper (the head's 4**k outputs dominate a small model)."""
         base = super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                               region_values=region_values, output_attentions=output_attentions,
-                               output_hidden_states=output_hidden_states)
+                               region_values=region_values, position_ids=position_ids, inputs_embeds=inputs_embeds,
+                               output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+                               return_dict=True, **kwargs)
         hidden = base.last_hidden_state
         relationship_logits = self.cls.seq_relationship(hidden[:, 0])
         mlm = nsp = srm = None
@@ -316,21 +343,24 @@ class GeneBertMaskedLMOutput(ModelOutput):
     attentions: Optional[tuple] = None
 
 
-class GeneBertForMaskedLM(_GeneBertWithMlmHead):
-    """The text encoder with BERT's MLM head (``cls.predictions``): a DNABERT ``BertForMaskedLM``
-    checkpoint loads into it unchanged (the region side is then new)."""
+class GeneBertForMaskedLM(_TiedMlmHead, GeneBertPreTrainedModel):
+    """The k-mer encoder with BERT's MLM head (``cls.predictions``), nothing else: a DNABERT
+    ``BertForMaskedLM`` checkpoint loads into it unchanged."""
 
+    _keys_to_ignore_on_load_unexpected = GeneBertPreTrainedModel._keys_to_ignore_on_load_unexpected + \
+        _REGION_AND_MATCHING + [r"^cls\.seq_relationship\."]
 
     def __init__(self, config: GeneBertConfig):
         super().__init__(config)
+        self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
         self.cls = BertOnlyMLMHead(_bert_config(config))
         self.post_init()
 
+    @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None, **kwargs) -> GeneBertMaskedLMOutput:
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                        output_attentions=output_attentions, output_hidden_states=output_hidden_states,
-                        return_dict=True)
+                output_hidden_states=None, position_ids=None, inputs_embeds=None, **kwargs) -> GeneBertMaskedLMOutput:
+        out = self._encode_text(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                                output_attentions, output_hidden_states, **kwargs)
         logits = self.cls(out.last_hidden_state)
         loss = None
         if labels is not None:
@@ -339,60 +369,79 @@ class GeneBertForMaskedLM(_GeneBertWithMlmHead):
                                       attentions=out.attentions)
 
 
-class GeneBertForSequenceClassification(GeneBertModel):
+class GeneBertForSequenceClassification(GeneBertPreTrainedModel):
     """Sequence classification from the pooled sequence embedding (before projection); with
-    ``region_values`` and ``config.fuse_regions`` [ours, off by default] the region embedding is
-    concatenated (late fusion). ``num_labels == 1``: regression/BCE as BERT's problem types."""
+    ``config.fuse_regions`` [ours, off by default] the model also carries the Swin and the region
+    embedding of ``region_values`` is concatenated (late fusion).
+
+    Loss by ``config.problem_type``: ``"single_label_classification"`` (cross-entropy, integer
+    labels), ``"multi_label_classification"`` (BCE with logits, float labels), ``"regression"``
+    (MSE). When unset: ``num_labels == 1`` means one binary label scored with BCE (BERT would
+    regress with MSE here), integer labels with ``num_labels > 1`` cross-entropy, float labels BCE.
+    """
+
+    _keys_to_ignore_on_load_unexpected = GeneBertPreTrainedModel._keys_to_ignore_on_load_unexpected + \
+        _REGION_AND_MATCHING + [r"^cls\."]
 
     def __init__(self, config: GeneBertConfig):
         super().__init__(config)
         self.num_labels = config.num_labels
-        fused = config.fuse_regions
-        width = config.hidden_size + (config.region_hidden_size if fused else 0)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
+        self.region_encoder = _region_encoder(config) if config.fuse_regions else None
+        width = config.hidden_size + (config.region_hidden_size if config.fuse_regions else 0)
+        self.dropout = _classifier_dropout(config)
         self.classifier = nn.Linear(width, config.num_labels)
         self.post_init()
 
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        labels = labels.to(logits.device)
+        problem = self.config.problem_type
+        if problem is None:
+            single = self.num_labels > 1 and not labels.is_floating_point()
+            problem = "single_label_classification" if single else "multi_label_classification"
+        if problem == "regression":
+            return F.mse_loss((logits.squeeze(-1) if self.num_labels == 1 else logits).float(), labels.float())
+        if problem == "single_label_classification":
+            return F.cross_entropy(logits.view(-1, self.num_labels).float(), labels.view(-1).long())
+        return F.binary_cross_entropy_with_logits(logits.float(), labels.float().view_as(logits))
+
+    @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, region_values=None, labels=None,
-                output_attentions=None, output_hidden_states=None, return_dict=None,
+                output_attentions=None, output_hidden_states=None, position_ids=None, inputs_embeds=None,
                 **kwargs) -> SequenceClassifierOutput:
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                        output_attentions=output_attentions, output_hidden_states=output_hidden_states,
-                        return_dict=True)
+        out = self._encode_text(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                                output_attentions, output_hidden_states, **kwargs)
         features = self.pool_sequence(out.last_hidden_state, attention_mask)
-        if self.config.fuse_regions:
+        if self.region_encoder is not None:
             if region_values is None:
                 raise ValueError("this model was configured with fuse_regions=True: pass region_values")
             features = torch.cat([features, self.region_encoder(
                 pixel_values=self.region_pixels(region_values)).pooler_output], dim=-1)
         logits = self.classifier(self.dropout(features))
-        loss = None
-        if labels is not None:
-            if self.num_labels == 1:
-                loss = F.binary_cross_entropy_with_logits(logits.view(-1).float(), labels.view(-1).float())
-            else:
-                loss = F.cross_entropy(logits.view(-1, self.num_labels).float(), labels.view(-1))
+        loss = self._loss(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
                                         attentions=out.attentions)
 
 
-class GeneBertForTokenClassification(GeneBertModel):
+class GeneBertForTokenClassification(GeneBertPreTrainedModel):
     """A label per k-mer token (a nucleotide's label goes to the k-mer it starts; ``-100`` ignored)."""
+
+    _keys_to_ignore_on_load_unexpected = GeneBertPreTrainedModel._keys_to_ignore_on_load_unexpected + \
+        _REGION_AND_MATCHING + [r"^cls\."]
 
     def __init__(self, config: GeneBertConfig):
         super().__init__(config)
         self.num_labels = config.num_labels
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.bert = BertModel(_bert_config(config), add_pooling_layer=False)
+        self.dropout = _classifier_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
+    @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None, **kwargs) -> TokenClassifierOutput:
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                        output_attentions=output_attentions, output_hidden_states=output_hidden_states,
-                        return_dict=True)
+                output_hidden_states=None, position_ids=None, inputs_embeds=None, **kwargs) -> TokenClassifierOutput:
+        out = self._encode_text(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                                output_attentions, output_hidden_states, **kwargs)
         logits = self.classifier(self.dropout(out.last_hidden_state))
         loss = None
         if labels is not None:

@@ -12,6 +12,9 @@ How it differs from ``transformers.BertModel`` (the outputs are the same to floa
 
 * always bidirectional (``is_causal = False``), no decoder / cross-attention / KV cache;
 * the query, key and value projections run as one matrix product;
+* the attention kernel is looked up in transformers' ``AttentionInterface`` registry (SDPA, flash
+  attention, or a function you register) or is :func:`eager_attention_forward`; keyword
+  arguments of ``forward`` reach it;
 * with no padding the attention kernels get no mask at all (SDPA then uses its fastest path);
 * ``output_attentions=True`` always returns real maps: that call runs eager attention,
   whatever the model's default backend is;
@@ -34,10 +37,12 @@ from transformers.modeling_outputs import (
     TokenClassifierOutput,
 )
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.utils import can_return_tuple
 
 from .configuration_splicebert import SpliceBertConfig
 
 _ATTENTION_BACKENDS = ("eager", "sdpa", "flash_attention_2")
+_UNSUPPORTED_BACKENDS = ("flex_attention",)
 
 
 class SpliceBertEmbeddings(nn.Module):
@@ -71,8 +76,33 @@ class SpliceBertEmbeddings(nn.Module):
         return self.dropout(self.LayerNorm(embeddings))
 
 
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's eager attention, in the signature of transformers' attention registry.
+
+    ``query``/``key``/``value``: ``(B, heads, L, head_dim)``; ``attention_mask``: additive
+    ``(B, 1, 1, L)`` or None. Returns the context ``(B, L, heads, head_dim)`` and the attention
+    probabilities ``(B, heads, L, L)`` (before dropout).
+    """
+    scores = torch.matmul(query, key.transpose(-1, -2)) * scaling
+    if attention_mask is not None:
+        scores = scores + attention_mask
+    probs = torch.softmax(scores, dim=-1)
+    context = torch.matmul(F.dropout(probs, p=dropout, training=module.training), value)
+    return context.transpose(1, 2).contiguous(), probs
+
+
 class SpliceBertSelfAttention(nn.Module):
-    """Multi-head self-attention with eager, SDPA and flash-attention-2 kernels."""
+    """Multi-head self-attention; the kernel comes from transformers' attention registry
+    (``sdpa``, ``flash_attention_2``, ...) or is :func:`eager_attention_forward`."""
 
     def __init__(self, config: SpliceBertConfig, layer_idx: int | None = None):
         super().__init__()
@@ -88,7 +118,7 @@ class SpliceBertSelfAttention(nn.Module):
         self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
 
     def forward(
-        self, hidden_states: torch.Tensor, masks: "_AttentionMasks", output_attentions: bool = False
+        self, hidden_states: torch.Tensor, masks: "_AttentionMasks", output_attentions: bool = False, **kwargs
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch, length, hidden = hidden_states.shape
         weight = torch.cat((self.query.weight, self.key.weight, self.value.weight))
@@ -97,25 +127,12 @@ class SpliceBertSelfAttention(nn.Module):
         qkv = F.linear(hidden_states, weight, bias).view(batch, length, 3, self.num_heads, self.head_dim)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         dropout = self.dropout.p if self.training else 0.0
-        backend = "eager" if output_attentions else self.config._attn_implementation
-
-        probs = None
-        if backend == "eager":
-            scores = torch.matmul(query, key.transpose(-1, -2)) * self.scaling  # (B, heads, L, L)
-            if masks.additive is not None:
-                scores = scores + masks.additive
-            probs = torch.softmax(scores, dim=-1)
-            context = torch.matmul(self.dropout(probs), value)  # (B, heads, L, head_dim)
-            context = context.transpose(1, 2)
-        elif backend == "sdpa":
-            context = F.scaled_dot_product_attention(
-                query, key, value, attn_mask=masks.boolean, dropout_p=dropout, is_causal=False, scale=self.scaling
-            ).transpose(1, 2)
-        else:
-            attention = ALL_ATTENTION_FUNCTIONS.get_interface(backend, None)
-            context, _ = attention(
-                self, query, key, value, masks.padding, dropout=dropout, scaling=self.scaling, is_causal=False
-            )  # (B, L, heads, head_dim)
+        backend = "eager" if output_attentions else self.config._attn_implementation  # maps need eager
+        attention = eager_attention_forward if backend == "eager" else ALL_ATTENTION_FUNCTIONS[backend]
+        context, probs = attention(
+            self, query, key, value, masks.for_backend(backend), dropout=dropout, scaling=self.scaling,
+            is_causal=False, **kwargs,
+        )  # context: (B, L, heads, head_dim)
         return context.reshape(batch, length, hidden), probs
 
 
@@ -136,8 +153,8 @@ class SpliceBertAttention(nn.Module):
         self.self = SpliceBertSelfAttention(config, layer_idx=layer_idx)
         self.output = SpliceBertSelfOutput(config)
 
-    def forward(self, hidden_states, masks, output_attentions=False):
-        context, probs = self.self(hidden_states, masks, output_attentions)
+    def forward(self, hidden_states, masks, output_attentions=False, **kwargs):
+        context, probs = self.self(hidden_states, masks, output_attentions, **kwargs)
         return self.output(context, hidden_states), probs
 
 
@@ -171,8 +188,8 @@ class SpliceBertLayer(nn.Module):
         self.intermediate = SpliceBertIntermediate(config)
         self.output = SpliceBertOutput(config)
 
-    def forward(self, hidden_states, masks, output_attentions=False):
-        attention_output, probs = self.attention(hidden_states, masks, output_attentions)
+    def forward(self, hidden_states, masks, output_attentions=False, **kwargs):
+        attention_output, probs = self.attention(hidden_states, masks, output_attentions, **kwargs)
         layer_output = self.output(self.intermediate(attention_output), attention_output)
         return layer_output, probs
 
@@ -193,6 +210,13 @@ class _AttentionMasks:
         if padding is not None:
             self.additive = (~self.boolean).to(dtype) * torch.finfo(dtype).min
 
+    def for_backend(self, backend: str) -> torch.Tensor | None:
+        if backend == "eager":
+            return self.additive
+        if backend == "sdpa":
+            return self.boolean
+        return self.padding
+
 
 class SpliceBertEncoder(nn.Module):
     def __init__(self, config: SpliceBertConfig):
@@ -201,16 +225,16 @@ class SpliceBertEncoder(nn.Module):
         self.layer = nn.ModuleList(SpliceBertLayer(config, layer_idx=i) for i in range(config.num_hidden_layers))
         self.gradient_checkpointing = False
 
-    def forward(self, hidden_states, masks, output_attentions=False, output_hidden_states=False):
+    def forward(self, hidden_states, masks, output_attentions=False, output_hidden_states=False, **kwargs):
         all_hidden = (hidden_states,) if output_hidden_states else None
         all_attentions = () if output_attentions else None
         for layer in self.layer:
             if self.gradient_checkpointing and self.training:
                 hidden_states, probs = self._gradient_checkpointing_func(
-                    layer.__call__, hidden_states, masks, output_attentions
+                    layer.__call__, hidden_states, masks, output_attentions, **kwargs
                 )
             else:
-                hidden_states, probs = layer(hidden_states, masks, output_attentions)
+                hidden_states, probs = layer(hidden_states, masks, output_attentions, **kwargs)
             if output_hidden_states:
                 all_hidden = all_hidden + (hidden_states,)
             if output_attentions:
@@ -289,39 +313,22 @@ class SpliceBertPreTrainedModel(PreTrainedModel):
         elif isinstance(module, SpliceBertLMPredictionHead):
             init.zeros_(module.bias)
 
-    def _run_encoder(
-        self,
-        input_ids,
-        attention_mask,
-        token_type_ids,
-        position_ids,
-        inputs_embeds,
-        output_attentions,
-        output_hidden_states,
-    ):
-        """Shared body of every model's forward: validated inputs -> encoder outputs."""
-        return self.bert(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=True,
-        )
 
 
 def _check_backend(config: SpliceBertConfig, device: torch.device) -> None:
+    """Eager, SDPA, flash attention 2/3/4, or any function registered with transformers'
+    ``AttentionInterface`` under a new name; flex and paged attention need masks this model does
+    not build."""
     backend = config._attn_implementation
-    if backend not in _ATTENTION_BACKENDS:
+    if backend != "eager" and (backend not in ALL_ATTENTION_FUNCTIONS or backend in _UNSUPPORTED_BACKENDS
+                               or backend.startswith("paged")):
         raise ValueError(
             f"attention backend {backend!r} is not supported by SpliceBERT; choose one of {_ATTENTION_BACKENDS} "
-            "(attn_implementation=...)"
+            "or register a function with transformers.AttentionInterface (attn_implementation=...)"
         )
-    if backend == "flash_attention_2" and device.type != "cuda":
+    if backend.startswith("flash_attention") and device.type != "cuda":
         raise ValueError(
-            f"attn_implementation='flash_attention_2' needs a CUDA GPU, but the input is on {device}; "
+            f"attn_implementation={backend!r} needs a CUDA GPU, but the input is on {device}; "
             "use 'sdpa' (the default) or 'eager' on this device"
         )
 
@@ -348,6 +355,7 @@ class SpliceBertModel(SpliceBertPreTrainedModel):
     def set_input_embeddings(self, value):
         self.embeddings.word_embeddings = value
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -357,9 +365,8 @@ class SpliceBertModel(SpliceBertPreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
         **kwargs,
-    ) -> BaseModelOutputWithPooling | tuple:
+    ) -> BaseModelOutputWithPooling:
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids or inputs_embeds")
         reference = input_ids if input_ids is not None else inputs_embeds
@@ -389,16 +396,15 @@ class SpliceBertModel(SpliceBertPreTrainedModel):
         embedding_output = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)
         masks = _AttentionMasks(attention_mask, embedding_output.dtype)
         sequence_output, hidden_states, attentions = self.encoder(
-            embedding_output, masks, bool(output_attentions), bool(output_hidden_states)
+            embedding_output, masks, bool(output_attentions), bool(output_hidden_states), **kwargs
         )
         pooled = self.pooler(sequence_output) if self.pooler is not None else None
-        output = BaseModelOutputWithPooling(
+        return BaseModelOutputWithPooling(
             last_hidden_state=sequence_output,
             pooler_output=pooled,
             hidden_states=hidden_states,
             attentions=attentions,
         )
-        return output if return_dict is not False else output.to_tuple()
 
 
 class SpliceBertForMaskedLM(SpliceBertPreTrainedModel):
@@ -426,6 +432,7 @@ class SpliceBertForMaskedLM(SpliceBertPreTrainedModel):
         self.cls.predictions.decoder = new_embeddings
         self.cls.predictions.bias = new_embeddings.bias
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -436,20 +443,26 @@ class SpliceBertForMaskedLM(SpliceBertPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
         **kwargs,
     ) -> MaskedLMOutput | tuple:
-        outputs = self._run_encoder(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        outputs = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+            **kwargs,
         )
         logits = self.cls(outputs.last_hidden_state)
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1).to(logits.device))
-        output = MaskedLMOutput(
+        return MaskedLMOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
-        return output if return_dict is not False else output.to_tuple()
 
 
 class SpliceBertForTokenClassification(SpliceBertPreTrainedModel):
@@ -468,6 +481,7 @@ class SpliceBertForTokenClassification(SpliceBertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -478,20 +492,26 @@ class SpliceBertForTokenClassification(SpliceBertPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
         **kwargs,
     ) -> TokenClassifierOutput | tuple:
-        outputs = self._run_encoder(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        outputs = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+            **kwargs,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        output = TokenClassifierOutput(
+        return TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
-        return output if return_dict is not False else output.to_tuple()
 
 
 class SpliceBertForSequenceClassification(SpliceBertPreTrainedModel):
@@ -531,6 +551,7 @@ class SpliceBertForSequenceClassification(SpliceBertPreTrainedModel):
             return F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).long())
         return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype).view_as(logits))
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -541,18 +562,24 @@ class SpliceBertForSequenceClassification(SpliceBertPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
         **kwargs,
     ) -> SequenceClassifierOutput | tuple:
-        outputs = self._run_encoder(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        outputs = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+            **kwargs,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output))
         loss = self._loss(logits, labels) if labels is not None else None
-        output = SequenceClassifierOutput(
+        return SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
-        return output if return_dict is not False else output.to_tuple()
 
 
 __all__ = [

@@ -80,13 +80,12 @@ def pair_window(pair, width: int) -> tuple[int, int, int]:
 
 def pair_windows(genome, pairs: Iterable[tuple[str, object]], width: int, skipped: Skipped) -> Iterator[PairWindow]:
     """Windows for ``(group, pair)`` items; pairs that do not fit are counted in ``skipped``."""
-    from ..io.contigs import ContigMap
+    from ..io.genome import WindowSource
 
-    names = ContigMap(genome.contigs, f"genome {genome.path.name}")
+    source = WindowSource(genome, skipped.counts)
     for group, pair in pairs:
-        contig = names.get(pair.chrom)
+        contig = source.contig(pair.chrom)
         if contig is None:
-            skipped.counts["contig not in the genome"] += 1
             continue
         if pair.first == pair.second:
             skipped.counts["both sites at one position"] += 1
@@ -95,9 +94,8 @@ def pair_windows(genome, pairs: Iterable[tuple[str, object]], width: int, skippe
         if not (0 <= i < width and 0 <= j < width):
             skipped.counts["sites too far apart for one window"] += 1
             continue
-        genomic, off_contig = genome.fetch(contig, start, start + width)
-        if off_contig:
-            skipped.counts["window past a contig end"] += 1
+        genomic = source.fetch(contig, start, start + width)
+        if genomic is None:
             continue
         yield PairWindow(pair, group, start, orient(genomic, pair.strand), i, j)
 

@@ -111,6 +111,11 @@ def join(scores, labels, score: str, *, higher_is_disruptive: bool | None = None
     right["SCORE"] = sign * pd.to_numeric(right[score], errors="coerce")
     best = right.groupby(on, sort=False)["SCORE"].max().reset_index()  # NaN only when every row is unscored
     joined = left.merge(best, on=on, how="left")
+    matched = left[on].merge(right[on].drop_duplicates(), on=on, how="inner")
+    if len(matched) == 0:
+        example = ", ".join("/".join(map(str, row)) for row in left[on].head(2).itertuples(index=False))
+        raise UserError(f"no labelled variant is in the score table (joined on {'/'.join(on)}; labels such as "
+                        f"{example}): do the labels and the scores come from the same VCF?")
     return joined, on
 
 

@@ -168,11 +168,13 @@ def sequence_region(sequence: str, title: str, region_start: int | None, region_
     40 nt around the centre)."""
     if (region_start is None) != (region_end is None):
         raise UserError("give both --region-start and --region-end (0-based, end exclusive), or neither")
+    given = "--region-start/--region-end" if region_start is not None else "the default region (40 nt around the centre)"
     if region_start is None:
         mid = len(sequence) // 2
         region_start, region_end = mid - 20, mid + 20
     if not 0 <= region_start < region_end <= len(sequence):
-        raise UserError(f"region [{region_start}, {region_end}) is not inside the sequence (length {len(sequence)})")
+        raise UserError(f"{title} ({len(sequence)} nt): {given} [{region_start}, {region_end}) is not inside it; "
+                        "give a longer sequence or a region within it")
     return IsmInput(sequence, region_start, region_end, tuple(range(region_start, region_end)), title)
 
 

@@ -25,20 +25,17 @@ from ..errors import UserError
 def site_windows(genome, sites, width: int, skipped: Counter) -> Iterator[tuple[str, str]]:
     """``(name, window)`` per site: ``width`` nt with the site at index ``width // 2`` on its
     strand (the variant-centred convention); sites on unknown contigs or near ends are counted."""
-    from ..io.contigs import ContigMap
+    from ..io.genome import WindowSource
 
-    names = ContigMap(genome.contigs, f"genome {genome.path.name}")
+    source = WindowSource(genome, skipped)
     for site in sites:
-        contig = names.get(site.chrom)
+        contig = source.contig(site.chrom)
         if contig is None:
-            skipped["contig not in the genome"] += 1
             continue
         window = variant_centred_window(Allele(site.position, "N", "N"), site.strand, width)
-        genomic, off_contig = genome.fetch(contig, window.start, window.end)
-        if off_contig:
-            skipped["window past a contig end"] += 1
-            continue
-        yield site.name, orient(genomic, site.strand)
+        genomic = source.fetch(contig, window.start, window.end)
+        if genomic is not None:
+            yield site.name, orient(genomic, site.strand)
 
 
 def label_of(name: str, field: int | None) -> str:
@@ -189,7 +186,12 @@ def attention_job(model, genome, pair_files: Sequence[tuple[str, str]], *, width
     from .attention import Skipped, pair_windows, plot_attention, summarise, window_attention
 
     skipped = Skipped()
-    items = [(group, pair) for path, group in pair_files for pair in read_pairs(path)]
+    items = []
+    for path, group in pair_files:
+        pairs = [(group, pair) for pair in read_pairs(path)]
+        if not pairs:
+            raise UserError(f"--pairs {path} holds no site pairs (an empty BEDPE); give a BEDPE with one pair per line")
+        items += pairs
     windows = list(pair_windows(genome, items, width, skipped))
     if not windows:
         raise UserError(f"no pair fits a {width}-nt window ({dict(skipped.counts)})")

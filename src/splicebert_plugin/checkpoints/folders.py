@@ -69,8 +69,11 @@ def inspect_checkpoint(path: str | os.PathLike, *, require_weights: bool = True)
     from ..splicebert.configuration_splicebert import SpliceBertConfig
 
     folder = Path(path)
+    if folder.is_file():
+        raise CheckpointError(f"{folder} is a file, not a checkpoint folder; pass the folder that holds config.json "
+                              f"and the weights (perhaps {folder.parent})")
     if not folder.is_dir():
-        raise CheckpointError(f"checkpoint folder {folder} does not exist (or is not a folder)")
+        raise CheckpointError(f"checkpoint folder {folder} does not exist")
     config_file = folder / "config.json"
     if not config_file.is_file():
         raise CheckpointError(
@@ -113,8 +116,33 @@ def inspect_checkpoint(path: str | os.PathLike, *, require_weights: bool = True)
 _READ_ERRORS = (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError, SafetensorError)
 
 
+def _shape_mismatches(info: CheckpointInfo) -> list[str]:
+    """``name: file shape vs config shape`` for weights whose size differs from what config.json
+    describes (empty when the file cannot be read or every size fits)."""
+    import torch
+
+    from ..splicebert.configuration_splicebert import SpliceBertConfig
+    from ..splicebert.modeling_splicebert import SpliceBertForMaskedLM
+    from . import formats
+
+    try:
+        state = formats.read_weights(info.path)
+        with torch.device("meta"):
+            expected = SpliceBertForMaskedLM(SpliceBertConfig.from_pretrained(str(info.path))).state_dict()
+    except Exception:  # the caller reports the original error instead
+        return []
+    return [f"{name}: {tuple(tensor.shape)} in the file, {tuple(expected[name].shape)} from config.json"
+            for name, tensor in state.items() if name in expected and tuple(tensor.shape) != tuple(expected[name].shape)]
+
+
 def _weights_error(info: CheckpointInfo, error: BaseException) -> CheckpointError:
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    mismatched = _shape_mismatches(info) if "mismatch" in str(error).lower() else []
+    if mismatched:
+        return CheckpointError(
+            f"the weights in {info.weights_file} do not fit {info.path / 'config.json'}: {'; '.join(mismatched[:3])}"
+            f"{' ...' if len(mismatched) > 3 else ''} ({len(mismatched)} tensors). The config and the weights come "
+            "from different models: put the config.json that was saved with these weights beside them")
     return CheckpointError(
         f"cannot load the weights in {info.weights_file}: {first}. The file is truncated, damaged or not "
         "SpliceBERT's; download it again (and check its checksum)"

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, UserError
 
 log = logging.getLogger("splicebert_plugin")
 
@@ -19,12 +19,18 @@ def _read_sequence(args) -> tuple[str, str]:
     from ..splicebert.tokenization import encode
 
     if args.sequence is not None:
-        title, sequence = "sequence", args.sequence
+        shown = args.sequence if len(args.sequence) <= 20 else f"{args.sequence[:17]}..."
+        title, sequence, given = "--sequence", args.sequence, f"--sequence {shown!r}"
     elif args.fasta is None:
         title, sequence = read_one_sequence(example_file("TRAK1_exon1_donor_510nt.fa"))
+        given = "the bundled example"
     else:
         title, sequence = read_one_sequence(args.fasta)
-    encode(sequence)  # checked before any model is loaded
+        given = f"--fasta {args.fasta} (record {title})"
+    try:
+        encode(sequence)  # checked before any model is loaded
+    except UserError as error:
+        raise UsageError(f"{given}: {error}") from None
     return title, sequence
 
 

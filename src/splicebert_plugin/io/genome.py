@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from pathlib import Path
 from ..errors import UserError
 
@@ -152,3 +153,42 @@ class Genome:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+#: why a window cannot be taken from the genome: one text per reason, for every caller
+CONTIG_NOT_IN_GENOME = "contig not in the genome"
+PAST_CONTIG_END = "window past a contig end"
+HAS_N = "window with N"
+
+
+class WindowSource:
+    """Windows of ``genome`` asked for by annotation contig names (``chr19`` <-> ``19``), with
+    every window it cannot give counted in ``skipped`` under one of the reasons above (a
+    ``prefix`` such as ``"decoy "`` tells kinds of windows apart). Sequences come back as stored
+    (genome strand, case kept); orienting them is the caller's."""
+
+    def __init__(self, genome, skipped: Counter | None = None):
+        from .contigs import ContigMap
+
+        self.genome = genome
+        self.names = ContigMap(genome.contigs, f"genome {genome.path.name}")
+        self.skipped = Counter() if skipped is None else skipped
+
+    def contig(self, chrom: str, *, prefix: str = "") -> str | None:
+        """The genome's name of ``chrom``, or None (counted) when the genome lacks it."""
+        contig = self.names.get(chrom)
+        if contig is None:
+            self.skipped[prefix + CONTIG_NOT_IN_GENOME] += 1
+        return contig
+
+    def fetch(self, contig: str, start: int, end: int, *, no_n: bool = False, prefix: str = "") -> str | None:
+        """``genome[contig][start:end]`` (0-based, half-open, the genome's contig name), or None
+        (counted) when it runs past a contig end or, with ``no_n``, holds an N."""
+        sequence, off_contig = self.genome.fetch(contig, start, end)
+        if off_contig:
+            self.skipped[prefix + PAST_CONTIG_END] += 1
+            return None
+        if no_n and "N" in sequence.upper():
+            self.skipped[prefix + HAS_N] += 1
+            return None
+        return sequence

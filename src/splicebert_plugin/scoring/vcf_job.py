@@ -28,7 +28,7 @@ from ..sources.gencode import annotation_file
 from ..io.bgzf import bgzip_file
 from ..io.contigs import ContigMap
 from ..io.genome import Genome
-from ..io.outputs import PARTIAL, PROGRESS, OutputError, RunFiles, Target, check_output_paths
+from ..io.outputs import OutputError, RunFiles, Target, check_not_active, check_output_paths, is_stream, run_files
 from ..io.table import finish_table, table_format, tsv_lines
 from ..io.vcf import VcfReader, info_safe, parse_record, with_header_lines, with_info
 from ..errors import UserError
@@ -106,12 +106,16 @@ class ScoreSummary:
     resumed: int = 0  # records taken over from an interrupted run's partial output
 
     def add(self, result: scoring.RecordResult) -> None:
+        """Count ``result``: a record is scored when at least one allele x gene entry has scores
+        (a record whose alleles are all unsupported, say, is counted under their reason)."""
         self.records += 1
-        if result.reason is None:
+        scored = [allele for allele in result.alleles if allele.reason is None]
+        if result.reason is None and scored:
             self.scored_records += 1
-            self.entries += len(result.alleles)
-        else:
-            self.reasons[result.reason] = self.reasons.get(result.reason, 0) + 1
+            self.entries += len(scored)
+            return
+        reason = result.reason or next((a.reason for a in result.alleles if a.reason), "no allele scored")
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 class PartialRun(Exception):
@@ -136,22 +140,31 @@ class VcfScoringJob:
                  resume: bool = False):
         self.input_vcf, self.output_vcf, self.table, self.options, self.resume = (
             input_vcf, output_vcf, table, options, resume)
-        if table is not None:
+        if table is not None and not is_stream(table):
             table_format(table)
+        #: outputs written in place as they come (stdout, devices, FIFOs), never through .partial files
+        self._streams = {role: path for role, path in (("vcf", output_vcf), ("table", table)) if is_stream(path)}
+        self._check_streams()
         check_output_paths({"-O": output_vcf, "--table": table},
                            {"-I": input_vcf, "-R": genome, "-A": annotation, "the genome index": f"{genome}.fai"})
         self.processes = parallel.Processes()
         if self.processes.world > 1 and input_vcf == "-":
             raise UserError("several processes cannot share standard input: pass the VCF with -I")
-        if self.processes.world > 1 and output_vcf == "-":
-            raise UserError("several processes need an output file: pass -O")
+        if self.processes.world > 1 and self._streams:
+            raise UserError("several processes need output files (the first one merges their shards): pass -O "
+                            "(and --table) with regular file names, not standard output or a device")
         if resume and self.processes.world > 1:
             raise UserError("--resume works with one process (several processes write the output at the end)")
-        self._outputs = [Path(p) for p in (output_vcf, table) if p not in (None, "-")]
-        if resume and output_vcf == "-":
-            raise UserError("--resume needs the output VCF in a file (-O): standard output cannot be resumed")
+        self._outputs = [Path(p) for p in (output_vcf, table) if p is not None and not is_stream(p)]
+        if resume and self._streams:
+            raise UserError("--resume needs every output in a regular file: standard output, a device or a FIFO "
+                            "cannot be resumed")
+        if resume and input_vcf == "-":
+            raise UserError("--resume needs the input VCF in a file (-I): standard input cannot be read again")
+        self.annotation = annotation_file(annotation)
+        self.genome_path = genome
         self._check_leftovers()
-        self.genes = read_annotation(annotation_file(annotation))
+        self.genes = read_annotation(self.annotation)
         self.genome = Genome(genome)
         try:
             self.reader = VcfReader(input_vcf)
@@ -163,11 +176,35 @@ class VcfScoringJob:
             self.genome.close()
             raise
 
+    def _check_streams(self) -> None:
+        for role, path in self._streams.items():
+            if path == "-":
+                continue
+            if role == "vcf" and str(path).endswith((".gz", ".bgz", ".bcf")):
+                raise OutputError(f"-O {path}: a device or FIFO is written as plain text; name it without .gz/.bcf "
+                                  "(or pipe standard output to bgzip)")
+            if role == "table" and str(path).endswith((".gz", ".parquet", ".pq")):
+                raise OutputError(f"--table {path}: a device or FIFO takes a plain tab-separated table only")
+
+    def _identity(self, model_label: str, width: int) -> dict:
+        """What a resumed run must share with the interrupted one: every input's identity and every
+        option that changes the output."""
+        def file_id(path) -> str:
+            info = Path(path).stat()
+            return f"{Path(path).resolve()} size={info.st_size} mtime_ns={info.st_mtime_ns}"
+
+        options = self.options
+        return {"input (-I)": file_id(self.input_vcf), "genome (-R)": file_id(self.genome_path),
+                "annotation (-A)": file_id(self.annotation), "model (-m)": model_label, "window": width,
+                "mode": options.mode, "scores": ",".join(options.scores), "context": options.context,
+                "outputs": [str(p.resolve()) for p in self._outputs]}
+
     def _check_leftovers(self) -> None:
         if not self._outputs:
             return
-        first = Path(f"{self._outputs[0]}{PARTIAL}")
-        partials = [Path(f"{p}{PARTIAL}") for p in self._outputs] + [Path(f"{first}{PROGRESS}")]
+        check_not_active(self._outputs[0])
+        first = run_files(self._outputs[0])
+        partials = [run_files(p)[0] for p in self._outputs] + [first[1]]
         present = [p for p in partials if p.exists()]
         if self.resume and len(present) < len(partials):
             missing = next(p for p in partials if not p.exists())
@@ -187,10 +224,13 @@ class VcfScoringJob:
 
     def _targets(self, header: str, scores: tuple[str, ...]) -> list[Target]:
         targets = []
-        if self.output_vcf != "-":
+        if "vcf" not in self._streams:
+            if self.output_vcf.endswith(".bcf"):
+                raise OutputError(f"-O {self.output_vcf}: BCF output is not written; name it .vcf or .vcf.gz "
+                                  "(bcftools view -Ob converts)")
             gz = self.output_vcf.endswith((".gz", ".bgz"))
             targets.append(Target(Path(self.output_vcf), header, bgzip_file if gz else None))
-        if self.table is not None:
+        if self.table is not None and "table" not in self._streams:
             columns = table_columns(scores)
             fmt = table_format(self.table)
             finish = None if fmt == ".tsv" else functools.partial(
@@ -215,12 +255,15 @@ class VcfScoringJob:
         summary = ScoreSummary()
         files = None
         if self.processes.is_main and self._outputs:
-            files = RunFiles(self._targets(header_text, options.scores), resume=self.resume)
+            files = RunFiles(self._targets(header_text, options.scores), resume=self.resume,
+                             identity=self._identity(model_label, scorer.width))
             summary.resumed = files.done
-        stdout = sys.stdout if self.output_vcf == "-" else None
+        streams = self._open_streams() if self.processes.is_main else {}
         try:
-            if stdout is not None and self.processes.is_main:
-                stdout.write(header_text)
+            if "vcf" in streams:
+                self._stream_write(streams, "vcf", header_text)
+            if "table" in streams:
+                self._stream_write(streams, "table", tsv_lines([table_columns(options.scores)]))
             records = itertools.islice(self.reader, summary.resumed, None)
             # the bar counts records written (not read: reading runs a chunk ahead of scoring)
             bar = tqdm(desc="scoring", unit=" records", file=sys.stderr, initial=summary.resumed,
@@ -230,7 +273,7 @@ class VcfScoringJob:
             else:
                 chunks = self._shared_out(scorer, records)
             for results in chunks:  # other processes' chunks reach the first one only
-                self._write(results, files, stdout, summary)
+                self._write(results, files, streams, summary)
                 bar.update(len(results))
             bar.close()
             if files is not None:
@@ -238,23 +281,60 @@ class VcfScoringJob:
         except (KeyboardInterrupt, Exception) as error:
             if files is not None:
                 files.close()
+            self._close_streams(streams)
             if files is None or isinstance(error, BrokenPipeError):
                 raise
             interrupted = isinstance(error, KeyboardInterrupt)
             message = "interrupted" if interrupted else (str(error) or type(error).__name__)
             raise PartialRun(message, files.resume_hint(), interrupted) from error
+        self._close_streams(streams)
         return summary
 
-    def _write(self, results, files, stdout, summary: ScoreSummary) -> None:
+    def _open_streams(self) -> dict:
+        opened = {}
+        for role, path in self._streams.items():
+            if path == "-":
+                opened[role] = (path, sys.stdout)
+                continue
+            try:
+                opened[role] = (path, open(path, "w", buffering=1))  # written in place: no rename over a device
+            except OSError as error:
+                self._close_streams(opened)
+                raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        return opened
+
+    def _stream_write(self, streams: dict, role: str, text: str) -> None:
+        path, handle = streams[role]
+        try:
+            handle.write(text)
+            handle.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+    @staticmethod
+    def _close_streams(streams: dict) -> None:
+        for path, handle in streams.values():
+            if path != "-" and not handle.closed:
+                try:
+                    handle.close()
+                except OSError:
+                    pass
+
+    def _write(self, results, files, streams: dict, summary: ScoreSummary) -> None:
         scores = self.options.scores
         vcf_text = "".join(output_line(result, scores) + "\n" for result in results)
-        if stdout is not None:
-            stdout.write(vcf_text)
-            stdout.flush()
+        table_text = None
+        if self.table is not None:
+            table_text = tsv_lines(row for result in results for row in table_rows(result, scores))
+        for role, text in (("vcf", vcf_text), ("table", table_text)):
+            if role in streams:
+                self._stream_write(streams, role, text)
         if files is not None:
-            texts = [vcf_text] if self.output_vcf != "-" else []
-            if self.table is not None:
-                texts.append(tsv_lines(row for result in results for row in table_rows(result, scores)))
+            texts = [vcf_text] if "vcf" not in self._streams else []
+            if table_text is not None and "table" not in self._streams:
+                texts.append(table_text)
             files.append(texts, len(results))
         for result in results:
             summary.add(result)

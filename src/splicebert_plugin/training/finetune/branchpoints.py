@@ -11,6 +11,7 @@ dropped; the region is placed in a ``width``-nt window on the transcript strand 
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -51,22 +52,25 @@ def read_branchpoint_bed(path: str | Path) -> Iterator[tuple[str, int, int, str,
             yield chrom, start, end, name, values, strand
 
 
-def branchpoint_windows(bed: str | Path, genome, *, width: int = 510, keep_without_positive: bool = False):
-    """:class:`BranchpointWindow` for every BED row whose contig is in ``genome`` (an ``io.genome.Genome``)."""
-    from ...io.contigs import ContigMap
+def branchpoint_windows(bed: str | Path, genome, *, width: int = 510, keep_without_positive: bool = False,
+                        skipped: Counter | None = None):
+    """:class:`BranchpointWindow` for every BED row whose contig is in ``genome`` (an
+    ``io.genome.Genome``); rows that give no window are counted in ``skipped`` (reason -> rows)."""
+    from ...io.genome import WindowSource
 
-    names = ContigMap(genome.contigs, "genome")
+    source = WindowSource(genome, skipped)
     for chrom, start, end, name, labels, strand in read_branchpoint_bed(bed):
         if not keep_without_positive and not np.any(labels == 1):
+            source.skipped["no branchpoint in the region"] += 1
             continue
-        contig = names.get(chrom)
+        contig = source.contig(chrom)
         if contig is None:
             continue
         # centred in transcript orientation as the release does: (width - L) // 2 nt upstream
         flank = (width - (end - start)) // 2
         window_start = start - flank if strand == "+" else end + flank - width
-        sequence, off_contig = genome.fetch(contig, window_start, window_start + width)
-        if off_contig:
+        sequence = source.fetch(contig, window_start, window_start + width)
+        if sequence is None:
             continue
         window_labels = np.full(width, -100, dtype=np.int64)
         window_labels[start - window_start : end - window_start] = labels

@@ -30,6 +30,7 @@ probability >= 0.5 (on probabilities: the original thresholded raw logits, a bug
 from __future__ import annotations
 
 import functools
+from collections import Counter
 import json
 import sys
 from dataclasses import asdict, dataclass, replace
@@ -433,8 +434,9 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
                  metric=average_precision, metric_name="ap")
 
     def groups():
+        skipped = Counter()
         with Genome(config.genome) as genome:
-            windows = list(branchpoint_windows(config.bed, genome, width=config.width))
+            windows = list(branchpoint_windows(config.bed, genome, width=config.width, skipped=skipped))
         if not windows:
             raise UserError(f"no branchpoint region of {config.bed} lies in {config.genome}")
         folds, fold_ids = fold_of_each([w.chrom for w in windows], config.folds)
@@ -444,7 +446,7 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
             prediction_header=("window", "chrom", "strand", "index", "label", "prob_bp"),
             prediction_rows=_branchpoint_rows,
             data={"windows": len(windows), "branchpoints": int(sum((w.labels == 1).sum() for w in windows)),
-                  "chromosomes": sorted(set(w.chrom for w in windows))},
+                  "chromosomes": sorted(set(w.chrom for w in windows)), "skipped": dict(skipped)},
         )
 
     return run_task(task, config, groups, progress, family)

@@ -137,27 +137,25 @@ def finetune_promoters(config: PromoterConfig, *, progress: bool = True) -> dict
 def peak_examples(genome, peaks_path: str, width: int, seed: int = 0) -> tuple[list[PeakExample], Counter]:
     """The central ``width`` nt of each peak and one dinucleotide shuffle of it."""
     from ..genebert.regions import read_bed_regions
-    from ...io.contigs import ContigMap
+    from ...io.genome import WindowSource
     from .promoters import dinucleotide_shuffle
 
-    names = ContigMap(genome.contigs, "genome")
+    source = WindowSource(genome)
     rng = np.random.default_rng(seed)
-    examples, skipped = [], Counter()
+    examples = []
     for index, region in enumerate(read_bed_regions(peaks_path)):
-        contig = names.get(region.chrom)
+        contig = source.contig(region.chrom)
         if contig is None:
-            skipped["contig not in genome"] += 1
             continue
         start = (region.start + region.end) // 2 - width // 2
-        sequence, off_contig = genome.fetch(contig, start, start + width)
-        sequence = sequence.upper()
-        if off_contig or "N" in sequence:
-            skipped["window past a contig end or with N"] += 1
+        sequence = source.fetch(contig, start, start + width, no_n=True)
+        if sequence is None:
             continue
+        sequence = sequence.upper()
         name = f"peak{index}"
         examples.append(PeakExample(contig, start, start + width, 1, name, sequence))
         examples.append(PeakExample(contig, start, start + width, 0, name, dinucleotide_shuffle(sequence, rng)))
-    return examples, skipped
+    return examples, source.skipped
 
 
 def _peak_rows(examples, probs, baseline):

@@ -72,28 +72,29 @@ def _oriented(genome, chrom: str, start: int, end: int, strand: str) -> str | No
 
 def promoter_positives(genome, genes, *, upstream: int = UPSTREAM, downstream: int = DOWNSTREAM) -> PromoterSet:
     """One window per distinct (contig, TSS, strand), in genome order."""
-    from ...io.contigs import ContigMap
+    from ...io.genome import CONTIG_NOT_IN_GENOME, WindowSource
 
-    out, skipped, seen = [], Counter(), set()
-    names = ContigMap(genome.contigs, "genome")
+    out, seen = [], set()
+    source = WindowSource(genome)
     for gene in sorted(genes, key=lambda g: (g.chrom, tss_of(g), g.strand, g.name)):
-        tss, chrom = tss_of(gene), names.get(gene.chrom)  # the genome's name (chr19 <-> 19)
+        tss, chrom = tss_of(gene), source.names.get(gene.chrom)  # the genome's name (chr19 <-> 19)
         key = (chrom or gene.chrom, tss, gene.strand)
         if key in seen:
-            skipped["same TSS as another transcript"] += 1
+            source.skipped["same TSS as another transcript"] += 1
             continue
         seen.add(key)
         if chrom is None:
-            skipped["contig not in genome"] += 1
+            source.skipped[CONTIG_NOT_IN_GENOME] += 1
             continue
         start, end = (tss - upstream, tss + downstream + 1) if gene.strand == "+" else (tss - downstream,
                                                                                          tss + upstream + 1)
-        sequence = _oriented(genome, chrom, start, end, gene.strand)
+        sequence = source.fetch(chrom, start, end, no_n=True)
         if sequence is None:
-            skipped["window past a contig end or with N"] += 1
             continue
+        sequence = sequence.upper()
+        sequence = reverse_complement(sequence) if gene.strand == "-" else sequence
         out.append(PromoterExample(chrom, start, end, gene.strand, 1, "tss", gene.name, sequence))
-    return PromoterSet(out, skipped)
+    return PromoterSet(out, source.skipped)
 
 
 def deepromoter_negative(sequence: str, rng: np.random.Generator, *, parts: int = 20, keep: int = 8) -> str:

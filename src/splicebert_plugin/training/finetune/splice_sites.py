@@ -85,29 +85,28 @@ def splice_site_examples(genome, transcripts, kind: str, *, width: int = 400, de
                          seed: int = 0) -> SiteSet:
     """Positives and decoys of one ``kind`` from ``genome`` (``io.genome.Genome``) and
     ``transcripts`` (``io.annotation.read_transcripts``)."""
-    from ...io.contigs import ContigMap
+    from ...io.genome import WindowSource
 
     if kind not in KINDS:
         raise UserError(f"kind {kind!r}: choose one of {KINDS}")
     if width < 4 or width % 2:
         raise UserError(f"width must be an even number >= 4, got {width}")
-    names = ContigMap(genome.contigs, "genome")
-    skipped: Counter = Counter()
+    source = WindowSource(genome)
+    names, skipped = source.names, source.skipped
     half = width // 2
 
     annotated: dict[tuple[str, str], set[int]] = {}
     usable = []
     for t in transcripts:
-        contig = names.get(t.chrom)
+        contig = source.contig(t.chrom, prefix="transcript ")
         if contig is None:
-            skipped["transcript contig not in genome"] += 1
             continue
         usable.append(t)
         annotated.setdefault((contig, t.strand), set()).update(site_boundaries(t)[kind])
 
-    def window(contig, strand, boundary):
-        sequence, off_contig = genome.fetch(contig, boundary - half, boundary + half)
-        if off_contig:
+    def window(contig, strand, boundary, prefix):
+        sequence = source.fetch(contig, boundary - half, boundary + half, prefix=prefix)
+        if sequence is None:
             return None
         return reverse_complement(sequence) if strand == "-" else sequence
 
@@ -136,9 +135,8 @@ def splice_site_examples(genome, transcripts, kind: str, *, width: int = 400, de
     examples = []
     for label, items in ((1, positives), (0, decoys)):
         for contig, strand, boundary, locus in items:
-            sequence = window(contig, strand, boundary)
+            sequence = window(contig, strand, boundary, "site " if label else "decoy ")
             if sequence is None:
-                skipped[f"{'site' if label else 'decoy'} window past a contig end"] += 1
                 continue
             examples.append(SiteExample(kind, contig, boundary, strand, label, locus, sequence))
     return SiteSet(examples, skipped)

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import torch
 
-from ..config import ConfigError, save_config
+from ..config import ConfigError, PretrainLoopConfig, save_config
 from ..loop import (
     SCHEDULES,
     Callback,
@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class GeneBertPretrainConfig:
-    corpus: str
-    output_dir: str
+class GeneBertPretrainConfig(PretrainLoopConfig):
+    """GeneBERT pretraining (the shared loop settings: ``PretrainLoopConfig``), DNABERT's optimiser."""
+
     preset: str = "demo"  # genebert.PRESETS; the corpus sets num_tfs, tf_ids and region_bp
     init_from: str | None = None  # a GeneBERT folder (or DNABERT BertForMaskedLM weights) to start from
     # model overrides (None: the preset's)
@@ -66,34 +66,18 @@ class GeneBertPretrainConfig:
     mask_fraction: float = 0.15
     mask_fraction_after: float = 0.20
     mask_switch_step: int = 0
-    batch_size: int = 32  # per process and accumulation step
-    gradient_accumulation_steps: int = 1
     # optimisation (DNABERT's: AdamW 0.9/0.98, eps 1e-6, linear warm-up and decay)
     learning_rate: float = 4e-4
-    weight_decay: float = 0.01
     adam_betas: tuple[float, float] = (0.9, 0.98)
     adam_epsilon: float = 1e-6
     lr_schedule: str = "linear"
     warmup_steps: int = 10_000
     max_steps: int = 120_000
-    grad_clip: float = 1.0
-    plateau_patience: int = 3
-    plateau_factor: float = 0.5
-    mixed_precision: str = "no"
-    # bookkeeping
-    eval_every: int = 1000
-    eval_batches: int = 0  # 0 = the whole validation split
-    save_every: int = 1000
-    keep_checkpoints: int = 2
-    log_every: int = 50
-    seed: int = 0
-    tracker: str | None = None
 
     def __post_init__(self):
+        super().__post_init__()
         if self.lr_schedule not in SCHEDULES:
             raise ConfigError(f"lr_schedule {self.lr_schedule!r}: choose one of {SCHEDULES}")
-        if self.mixed_precision not in ("no", "bf16", "fp16"):
-            raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
         if self.srm_weight < 0:
             raise ConfigError(f"srm_weight must be >= 0, got {self.srm_weight}")
         for name in ("mask_fraction", "mask_fraction_after"):
@@ -104,12 +88,8 @@ class GeneBertPretrainConfig:
                               f"got {self.val_fraction}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "eval_every", "save_every",
-                     "log_every", "plateau_patience", "keep_checkpoints"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.mask_switch_step < 0 or self.warmup_steps < 0:
-            raise ConfigError("mask_switch_step and warmup_steps must be >= 0")
+        if self.mask_switch_step < 0:
+            raise ConfigError("mask_switch_step must be >= 0")
 
     @property
     def uses_regions(self) -> bool:

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import torch
 
-from ..config import save_config
+from ..config import ConfigError, PretrainLoopConfig, save_config
 from ..loop import (
     Callback,
     LoopSettings,
@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class PretrainConfig:
-    corpus: str
-    output_dir: str
+class PretrainConfig(PretrainLoopConfig):
+    """SpliceBERT's masked-LM pretraining (the shared loop settings: ``PretrainLoopConfig``)."""
+
     init_from: str | None = None  # continue from a checkpoint folder (stage 2 from stage 1)
     # model size when not init_from (defaults: the released SpliceBERT)
     hidden_size: int = 512
@@ -51,44 +51,19 @@ class PretrainConfig:
     # data: stage 1 = fixed 510-nt windows; stage 2 = min_length 64, max_length 1024
     min_length: int = 510
     max_length: int = 510
-    batch_size: int = 32  # per process and accumulation step
-    gradient_accumulation_steps: int = 1
-    # optimisation
-    learning_rate: float = 1e-4
-    weight_decay: float = 0.01
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    warmup_steps: int = 1000
-    max_steps: int = 100_000
-    grad_clip: float = 1.0
-    plateau_patience: int = 3
-    plateau_factor: float = 0.5
-    mixed_precision: str = "no"  # "no", "bf16", "fp16"
-    # bookkeeping
-    eval_every: int = 1000
-    eval_batches: int = 0  # 0 = the whole validation split
     val_windows: int = 1  # fixed windows drawn per validation sequence (more: a less noisy validation loss)
-    save_every: int = 1000
-    keep_checkpoints: int = 2
-    log_every: int = 50
-    seed: int = 0
-    tracker: str | None = None  # e.g. "tensorboard", "wandb"
 
     def __post_init__(self):
-        from ..config import ConfigError
-
+        super().__post_init__()
         if not 1 <= self.min_length <= self.max_length <= self.max_position_embeddings - 2:
             raise ConfigError(
                 f"need 1 <= min_length ({self.min_length}) <= max_length ({self.max_length}) <= "
                 f"max_position_embeddings - 2 ({self.max_position_embeddings - 2})"
             )
-        if self.mixed_precision not in ("no", "bf16", "fp16"):
-            raise ConfigError(f"mixed_precision {self.mixed_precision!r}: choose no, bf16 or fp16")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        for name in ("batch_size", "gradient_accumulation_steps", "max_steps", "eval_every", "save_every",
-                     "log_every", "plateau_patience", "val_windows"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.val_windows < 1:
+            raise ConfigError(f"val_windows must be >= 1, got {self.val_windows}")
 
 
 def _build_model(config: PretrainConfig):
@@ -97,8 +72,6 @@ def _build_model(config: PretrainConfig):
 
     if config.init_from:
         from ...checkpoints import load_masked_lm
-
-        from ..config import ConfigError
 
         model = load_masked_lm(config.init_from, attn_implementation=config.attn_implementation)
         if model.config.max_position_embeddings - 2 < config.max_length:
