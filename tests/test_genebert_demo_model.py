@@ -45,7 +45,23 @@ def test_demo_training_summary_history_and_card():
     # loss down, retrieval above chance
     assert last["val_mlm_loss"] < math.log(vocab) and last["val_srm_loss"] < first["val_srm_loss"]
     assert last["val_r_at_1"] > 2 * last["val_r_at_1_chance"]
-    card = (folder / "README.md").read_text()
-    assert f"| {last['step']} | {last['val_mlm_loss']:.3f} | {last['val_nsp_loss']:.3f} |" in card
-    assert "| genomic | GeneBERT (lambda 0.5) |" in card and "| donor 80 nt |" in card
     assert not list(folder.glob("*.py"))  # loads through the installed package, never as remote code
+
+
+def test_demo_card_renders_every_history_entry_and_arm():
+    """The card generator (code, not the committed card): one row per evaluation, values to three
+    decimals, a dash for a loss an arm does not log, the results table when given."""
+    from splicebert_plugin.checkpoints.model_cards import card_for_genebert_demo
+
+    summary = json.loads((Path(DEMO_MODEL) / "training_summary.json").read_text())
+    summary = {**summary, "history": [
+        {"step": 10, "val_mlm_loss": 8.12345, "val_nsp_loss": 0.69, "val_srm_loss": 2.0, "val_r_at_1": 0.1,
+         "val_r_at_1_chance": 0.0625},
+        {"step": 20, "val_mlm_loss": 7.5, "val_nsp_loss": 0.6404, "val_srm_loss": 0.7865, "val_r_at_1": 0.7264,
+         "val_r_at_1_chance": 0.0625}]}
+    arms = {"mlm_only": {"val_mlm_loss": 7.2684}}
+    card = card_for_genebert_demo(summary, arms, "| a results table |\n")
+    assert "| 10 | 8.123 | 0.690 | 2.000 | 0.100 (0.062) |" in card
+    assert "| 20 | 7.500 | 0.640 | 0.786 | 0.726 (0.062) |" in card
+    assert "| mlm_only | 7.268 | - | - |" in card and "| a results table |" in card
+    assert "not computed" in card_for_genebert_demo(summary, arms, None)
