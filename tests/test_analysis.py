@@ -179,7 +179,7 @@ def test_embed_command_writes_every_format_and_a_layer_report(tiny_510, tmp_path
     parquet = pd.read_parquet(tmp_path / "e.parquet")
     assert list(parquet["name"]) == names and len(parquet["layer_1"][0]) == 32
     # the center vector is the site's own embedding in its centred window
-    from splicebert_plugin.analysis.jobs import site_windows
+    from splicebert_plugin.analysis.embed_job import site_windows
     from splicebert_plugin.io.genome import Genome
 
     with Genome(FASTA) as genome:

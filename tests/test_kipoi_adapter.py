@@ -100,6 +100,7 @@ def test_the_library_never_imports_kipoi():
     import sys
 
     code = ("import sys, splicebert_plugin, splicebert_plugin.scoring.kipoi_adapter, splicebert_plugin.scoring.vcf_job, "
-            "splicebert_plugin.analysis, splicebert_plugin.analysis.jobs, splicebert_plugin.checkpoints.resolve, "
+            "splicebert_plugin.analysis, splicebert_plugin.analysis.embed_job, splicebert_plugin.analysis.attention_job, "
+            "splicebert_plugin.analysis.evaluate_job, splicebert_plugin.checkpoints.resolve, "
             "splicebert_plugin.cli.main; assert 'kipoi' not in sys.modules and 'splicebert_plugin.training' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

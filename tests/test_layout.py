@@ -97,7 +97,7 @@ def _cycles() -> list[list[str]]:
 def test_the_graph_sees_imports_inside_functions():
     # a known import inside a function: the resolver reads the cache folder lazily at the top, the
     # analysis job imports the annotation reader inside its function
-    assert f"{NAME}.io.annotation" in GRAPH[f"{NAME}.analysis.jobs"]
+    assert f"{NAME}.io.annotation" in GRAPH[f"{NAME}.analysis.evaluate_job"]
 
 
 def test_no_import_circle():

@@ -326,14 +326,19 @@ def test_sigterm_keeps_a_resumable_partial_output(original_510, many_records, tm
     deadline = time.time() + 120
     while time.time() < deadline and not (progress.exists() and len(progress.read_text().splitlines()) >= 3):
         time.sleep(0.05)
+    # frozen first: the run cannot race to its end between the check above and the signal; SIGTERM
+    # is then handled as soon as it runs again (at most the chunk under way is finished)
+    process.send_signal(signal.SIGSTOP)
+    frozen_at = int(progress.read_text().splitlines()[-1].split("\t")[0])
     process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGCONT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 2, err
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     assert not out.exists() and (tmp_path / "o.vcf.partial").exists()
     assert process.poll() is not None
     done = int(progress.read_text().splitlines()[-1].split("\t")[0])
-    assert 0 < done < 48
+    assert 2 <= frozen_at <= done <= frozen_at + 1 < 48
     assert main([str(a) for a in score_argv(original_510, many_records, out, "--chunk-size", "1", "--resume")]) == 0
     assert len(data_lines(out)) == 48
 

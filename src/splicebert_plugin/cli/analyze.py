@@ -21,7 +21,7 @@ def _parse_layers(text: str, model) -> list[int]:
 def cmd_embed(args) -> int:
     from collections import Counter
 
-    from ..analysis.jobs import embed_job, site_windows
+    from ..analysis.embed_job import embed_job, site_windows
     from ..io.bed import read_sites
     from ..io.fasta import read_fasta
     from ..checkpoints.resolve import resolve_model
@@ -40,7 +40,7 @@ def cmd_embed(args) -> int:
     else:
         from ..io.genome import Genome
 
-        sum(1 for _ in read_sites(args.sites))  # the whole BED is checked before the model loads
+        sites = list(read_sites(args.sites))  # read once; the whole BED is checked before the model loads
         genome = Genome(args.reference)
     try:
         model, _ = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
@@ -51,8 +51,8 @@ def cmd_embed(args) -> int:
             width = args.window or model.config.max_position_embeddings - 2
             if not 1 <= width <= model.config.max_position_embeddings - 2:
                 raise UsageError(f"--window {width} must be 1 to {model.config.max_position_embeddings - 2}")
-            count = sum(1 for _ in site_windows(genome, read_sites(args.sites), width, Counter()))
-            inputs = site_windows(genome, read_sites(args.sites), width, skipped)  # streamed
+            windows = list(site_windows(genome, sites, width, skipped))
+            count, inputs = len(windows), iter(windows)
         summary = embed_job(model, inputs, count, layers=layers, pool=pool, output=args.output,
                             label_field=args.label_field, report=args.report, umap=args.umap,
                             umap_layer=args.umap_layer, batch_size=args.batch_size, progress=not args.quiet)
@@ -66,7 +66,7 @@ def cmd_embed(args) -> int:
 
 
 def cmd_attention(args) -> int:
-    from ..analysis.jobs import attention_job
+    from ..analysis.attention_job import attention_job
     from ..io.genome import Genome
     from ..checkpoints.resolve import resolve_model
 
@@ -89,7 +89,7 @@ def cmd_attention(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from ..analysis.jobs import evaluate_job
+    from ..analysis.evaluate_job import evaluate_job
 
     higher = {"higher": True, "lower": False, None: None}[args.direction]
     result = evaluate_job(args.table, args.labels, score=args.score, higher_is_disruptive=higher,

@@ -97,3 +97,23 @@ def _arrow_table(rows, columns, schema, typed):
     cells = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     return pa.Table.from_arrays([typed(name, list(values)) for name, values in zip(columns, cells, strict=True)],
                                 schema=schema)
+
+
+def read_table(path: str):
+    """A TSV (plain or gzip) or Parquet table as a DataFrame (strings kept as written)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise UserError(f"table {path} does not exist")
+    if str(path).endswith(".parquet"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""], comment=None)
+
+
+def write_tsv(path: str, rows: list[dict]) -> None:
+    """Rows (dicts with the same keys) as a plain TSV with a header line."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], delimiter="\t",
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
