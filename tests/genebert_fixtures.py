@@ -22,3 +22,23 @@ def batch(config, size=3, seed=0):
     ids[:, 0], ids[:, -1] = 2, 3
     regions = torch.randint(0, 2, (size, config.num_regions, config.num_tfs), generator=generator).float()
     return ids, regions
+
+
+def masked_batch(config, size=8, seed=1):
+    """A batch with about 20 % of positions masked (at least one per sample), labels, NSP labels."""
+    ids, regions = batch(config, size=size, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.full_like(ids, -100)
+    chosen = torch.rand(ids.shape, generator=generator) < 0.2
+    chosen[:, 0] = chosen[:, -1] = False
+    chosen[:, 1] = True  # every sample has a masked position
+    labels[chosen] = ids[chosen]
+    masked = ids.clone()
+    masked[chosen] = 4  # [MASK]
+    data = {"attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids),
+            "next_sentence_label": torch.randint(0, 2, (size,), generator=generator), "region_values": regions}
+    return data, masked, labels
+
+
+def pretraining_forward(model, data, ids, labels, matching=True):
+    return model(input_ids=ids, labels=labels, masked_logits_only=True, compute_matching_loss=matching, **data)

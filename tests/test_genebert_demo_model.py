@@ -65,3 +65,10 @@ def test_demo_card_renders_every_history_entry_and_arm():
     assert "| 20 | 7.500 | 0.640 | 0.786 | 0.726 (0.062) |" in card
     assert "| mlm_only | 7.268 | - | - |" in card and "| a results table |" in card
     assert "not computed" in card_for_genebert_demo(summary, arms, None)
+    assert "not measured" in card
+    evaluation = {"val_mlm_loss": 7.5349, "val_mlm_mask_accuracy": 0.00281, "val_nsp_accuracy": 0.6257,
+                  "val_r_at_1": 0.7264, "val_r_at_1_chance": 0.0629, "baseline": {"gc_r_at_1": 0.99686}}
+    card = card_for_genebert_demo(summary, arms, None, evaluation)
+    assert "| MLM accuracy at `[MASK]` inputs | 0.0028 |" in card
+    assert "| in-batch retrieval R@1 (chance) | 0.726 (0.063) |" in card
+    assert "| GC-only retrieval R@1, same batches | 0.997 |" in card

@@ -326,6 +326,28 @@ def test_resumed_run_across_the_masking_switch_equals_an_uninterrupted_run(tiny_
     assert model.config.tf_ids == tiny_corpus.tf_ids and model.config.region_values == "max_score"
 
 
+def test_accumulated_matching_batch_trains_like_one_large_batch(tiny_corpus, tmp_path):
+    """srm_batch=optimizer: 2 micro-batches of 4 accumulated give the weights of batches of 8 with
+    no accumulation (same samples, same masking); srm_batch=micro (the matching loss per
+    micro-batch) does not."""
+    from safetensors.torch import load_file
+
+    from splicebert_plugin.training.genebert.pretrain import pretrain_genebert
+
+    common = dict(max_steps=3, eval_every=3, save_every=3, log_every=1)
+    large = pretrain_genebert(tiny_run(tiny_corpus, tmp_path / "large", batch_size=8, **common), progress=False)
+    cached = pretrain_genebert(tiny_run(tiny_corpus, tmp_path / "cached", batch_size=4, gradient_accumulation_steps=2,
+                                        **common), progress=False)
+    micro = pretrain_genebert(tiny_run(tiny_corpus, tmp_path / "micro", batch_size=4, gradient_accumulation_steps=2,
+                                       srm_batch="micro", **common), progress=False)
+    a, b, c = (load_file(folder / "model.safetensors") for folder in (large, cached, micro))
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=2e-5, msg=key)
+    assert max((c[key] - a[key]).abs().max().item() for key in a) > 1e-3
+    logged = [json.loads(line) for line in (tmp_path / "cached/eval_history.jsonl").read_text().splitlines()]
+    assert logged[-1]["val_srm_loss"] > 0 and 0 <= logged[-1]["val_mlm_mask_accuracy"] <= 1
+
+
 def test_losses_fall_and_retrieval_beats_chance_on_real_sequence(tiny_corpus, tmp_path):
     """300 steps of the tiny model on tiles of real sequence: the masked-k-mer and matching losses
     fall and in-batch retrieval beats 1/b. (Next-sequence prediction is not learnt at this size
@@ -432,11 +454,14 @@ pretrain_genebert(load_config(GeneBertPretrainConfig, None, sys.argv[1:]), progr
 
 
 @pytest.mark.slow
-def test_two_process_pretraining_completes(tiny_corpus, tmp_path):
-    """torchrun with 2 CPU processes (gloo): the run finishes, and its final weights are written once."""
+@pytest.mark.parametrize("accumulation,nsp", [(1, True), (2, True), (2, False)])
+def test_two_process_pretraining_completes(tiny_corpus, tmp_path, accumulation, nsp):
+    """torchrun with 2 CPU processes (gloo): the run finishes, and its final weights are written
+    once; with accumulation, the matching loss spans both micro-batches of both processes."""
     script = tmp_path / "two.py"
     script.write_text(TWO_PROCESS_SCRIPT)
-    config = tiny_run(tiny_corpus, tmp_path / "ddp", max_steps=4, eval_every=2, batch_size=4)
+    config = tiny_run(tiny_corpus, tmp_path / "ddp", max_steps=4, eval_every=2, batch_size=4,
+                      gradient_accumulation_steps=accumulation, nsp=nsp)
     args = [f"--{k}={json.dumps(v) if isinstance(v, dict) else v}" for k, v in vars(config).items()
             if v is not None and k != "adam_betas"]
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
@@ -448,3 +473,57 @@ def test_two_process_pretraining_completes(tiny_corpus, tmp_path):
     summary = json.loads((tmp_path / "ddp/final/training_summary.json").read_text())
     assert [entry["step"] for entry in summary["history"]] == [2, 4]
     assert summary["history"][-1]["val_srm_loss"] > 0
+
+
+# ---------------------------------------------------------------------------------------------- evaluation and baseline
+
+
+def test_region_gc_matches_the_decoded_sequence():
+    from splicebert_plugin.genebert.tokenization_genebert import kmer_decode
+    from splicebert_plugin.training.genebert.retrieval_baseline import region_gc
+
+    rng = np.random.default_rng(4)
+    k, regions, bp = 6, 10, 20
+    dna = ["".join(rng.choice(list("ACGT"), bp)) for _ in range(regions)]
+    ids = [CLS_ID]
+    for index, region in enumerate(dna):
+        ids += list(kmer_encode(region, k))
+        if index in (4, 9):
+            ids.append(SEP_ID)
+    gc = region_gc(np.array(ids), k, regions)
+    expected = [(region.count("G") + region.count("C")) / bp for region in dna]
+    np.testing.assert_allclose(gc, expected)
+    assert kmer_decode(kmer_encode(dna[0], k), k) == dna[0]  # the spelling the count relies on
+    with pytest.raises(ValueError, match="equal regions"):
+        region_gc(np.array(ids[:-3]), k, regions)
+
+
+def test_gc_retrieval_counts_by_hand():
+    from splicebert_plugin.training.genebert.retrieval_baseline import fit_gc_ridge, in_batch_r_at_1
+
+    actual = np.array([[0.1, 0.1], [0.5, 0.5], [0.9, 0.9], [0.2, 0.8]])
+    # batch 1 (rows 0-1): both right; batch 2 (rows 2-3): predictions swapped, both wrong
+    predicted = np.array([[0.12, 0.1], [0.5, 0.45], [0.2, 0.8], [0.9, 0.9]])
+    assert in_batch_r_at_1(actual, predicted, 2) == (0.5, 0.5)
+    assert in_batch_r_at_1(actual, actual, 4) == (1.0, 0.25)
+    # ridge with tiny alpha recovers an exact linear relation
+    x = rng_rows = np.random.default_rng(0).random((200, 5))
+    y = 0.3 * rng_rows[:, 0] - 0.1 * rng_rows[:, 3] + 0.4
+    np.testing.assert_allclose(fit_gc_ridge(x, y, alpha=1e-9)(x[:7]), y[:7], atol=1e-6)
+
+
+def test_evaluate_pretrained_repeats_the_loops_last_evaluation(tiny_corpus, tmp_path):
+    """A finished folder evaluated afresh gives the loop's last validation numbers (same split,
+    masking and batches), with MLM accuracy at [MASK] inputs and the GC-only baseline."""
+    from splicebert_plugin.training.genebert.pretrain import evaluate_pretrained, pretrain_genebert
+
+    config = tiny_run(tiny_corpus, tmp_path / "run", max_steps=3, eval_every=3, save_every=3)
+    final = pretrain_genebert(config, progress=False)
+    last = json.loads((final / "training_summary.json").read_text())["last_eval"]
+    result = evaluate_pretrained(str(final), config)
+    for key in ("val_mlm_loss", "val_nsp_loss", "val_srm_loss", "val_r_at_1", "val_mlm_mask_accuracy"):
+        assert result[key] == pytest.approx(last[key], rel=1e-5), key
+    assert 0 <= result["val_mlm_mask_accuracy"] <= 1
+    base = result["baseline"]
+    assert base["val_samples"] == result["val_samples"] and 0 <= base["gc_r_at_1"] <= 1
+    assert base["r_at_1_chance"] == pytest.approx(last["val_r_at_1_chance"])

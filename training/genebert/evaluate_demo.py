@@ -12,7 +12,7 @@ resample for every seed). The count baselines (logistic regressions on GC + CpG 
 density, and on the 3-mer spectrum) are fitted on the same training folds. Arms: ``genebert``
 (lambda 0.5), ``mlm_nsp`` (lambda 0), ``mlm`` (MLM only), ``random`` (the architecture with
 random weights), same data and steps. Then the splice-site table (``--splice-width``, default
-80 nt, the shortest context of the SpliceBERT paper's Table 4; donors and acceptors with as many
+80 nt, the shortest context of the GeneBERT paper's Table 4 (its SpliceAI-style splicing task); donors and acceptors with as many
 decoys, 5 locus-grouped folds, at most 4 epochs at lr 1e-4, one seed, against a one-hot logistic
 regression on +-30 nt).
 Writes ``results.json`` and ``results.md`` into the work folder.

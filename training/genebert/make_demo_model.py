@@ -102,8 +102,22 @@ def install(final: Path, target: Path, work: Path) -> None:
             arms[arm] = json.loads(summary_file.read_text())["last_eval"]
     results = work / "results.md"
     summary = json.loads((final / "training_summary.json").read_text())
+    evaluation = evaluate_final(final, summary, work)
+    (target / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
     (target / "README.md").write_text(card_for_genebert_demo(summary, arms, results.read_text() if results.is_file()
-                                                             else None))
+                                                             else None, evaluation))
+
+
+def evaluate_final(final: Path, summary: dict, work: Path) -> dict:
+    """The final model on the run's validation split: [MASK]-input accuracy, GC-only retrieval."""
+    from splicebert_plugin.training.config import load_config
+    from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, evaluate_pretrained
+
+    run = {key: value for key, value in summary["config"].items() if value is not None}
+    run.update(corpus=str(work / "corpus"), output_dir=str(work / "evaluation"))
+    config = load_config(GeneBertPretrainConfig, None, [f"--{key}={value}" for key, value in run.items()
+                                                        if key not in ("adam_betas", "region_config")])
+    return evaluate_pretrained(str(final), config)
 
 
 def main(argv=None) -> int:

@@ -63,9 +63,13 @@ class GeneBertConfig(PreTrainedConfig):
         region_config: the ``SwinConfig`` settings (patch size, channels, embed dim, depths,
             heads, window); ``image_size`` is derived from the layout.
         region_layout: ``"native"`` (the matrix as a ``num_channels``-channel image of
-            ``num_regions x num_tfs``) or ``"image"`` (resized bilinearly to ``image_size``
-            square and repeated over ``num_channels``, as an ImageNet-pretrained Swin expects) [ours].
+            ``num_regions x num_tfs``) or ``"image"`` (resized to ``image_size`` square by
+            antialiased bilinear resampling, so every motif column contributes, and repeated over
+            ``num_channels``, as an ImageNet-pretrained Swin expects) [ours].
         image_size: side of the resized image (``"image"`` layout).
+        region_pixel_mean, region_pixel_std: per-channel input normalisation ``(x - mean) / std``
+            applied after the layout (``None``: none); set to the ImageNet statistics when the
+            Swin starts from ImageNet weights.
         num_regions: rows of the matrix: consecutive accessible regions per sample (10 in the paper).
         num_tfs: columns: motifs; ``tf_ids`` names them in order (the JASPAR matrix ids).
         region_values: what a cell holds: ``"match"`` (a motif hit at p < 5e-5 in the region,
@@ -108,6 +112,8 @@ class GeneBertConfig(PreTrainedConfig):
     region_config: dict | None = None
     region_layout: str = "image"
     image_size: int = 224
+    region_pixel_mean: list | None = None
+    region_pixel_std: list | None = None
     num_regions: int = 10
     num_tfs: int = 579
     tf_ids: list | None = None
@@ -221,6 +227,18 @@ class GeneBertConfig(PreTrainedConfig):
             fail("srm_dim", self.srm_dim, "None or a positive integer")
         if self.tf_ids is not None and len(self.tf_ids) != self.num_tfs:
             fail("tf_ids", f"{len(self.tf_ids)} ids", f"num_tfs={self.num_tfs} motif ids, in column order")
+        channels = self.region_config.get("num_channels", 3) if isinstance(self.region_config, dict) else None
+        if (self.region_pixel_mean is None) != (self.region_pixel_std is None):
+            fail("region_pixel_mean/region_pixel_std", (self.region_pixel_mean, self.region_pixel_std),
+                 "both set or both None")
+        if self.region_pixel_mean is not None:
+            for name in ("region_pixel_mean", "region_pixel_std"):
+                value = getattr(self, name)
+                if not isinstance(value, (list, tuple)) or len(value) != channels or \
+                        not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+                    fail(name, value, f"a list of {channels} numbers (one per region_config.num_channels)")
+            if any(x <= 0 for x in self.region_pixel_std):
+                fail("region_pixel_std", self.region_pixel_std, "positive numbers")
         if self.is_decoder or self.add_cross_attention:
             fail("is_decoder", self.is_decoder, "False: GeneBERT is a bidirectional encoder")
         self._validate_swin(fail)

@@ -191,9 +191,18 @@ class GeneBertPreTrainedModel(PreTrainedModel):
         if values.dim() != 4 or tuple(values.shape[-2:]) != expected:
             raise ValueError(f"region_values must be (batch, {expected[0]}, {expected[1]}), got {tuple(region_values.shape)}")
         if self.config.region_layout == "image":
-            values = F.interpolate(values, size=self.config.swin_image_size, mode="bilinear", align_corners=False)
+            # antialiased: shrinking 579 columns to 224 pixels, every column reaches the image (a
+            # plain bilinear resize samples 2 columns per pixel and skips 131 of the 579)
+            values = F.interpolate(values, size=self.config.swin_image_size, mode="bilinear", align_corners=False,
+                                   antialias=True)
         channels = self.config.region_config.get("num_channels", 3)
-        return values.expand(-1, channels, -1, -1) if values.shape[1] == 1 and channels > 1 else values
+        if values.shape[1] == 1 and channels > 1:
+            values = values.expand(-1, channels, -1, -1)
+        if self.config.region_pixel_mean is not None:  # an ImageNet-pretrained Swin's input normalisation
+            mean = values.new_tensor(self.config.region_pixel_mean).view(1, -1, 1, 1)
+            std = values.new_tensor(self.config.region_pixel_std).view(1, -1, 1, 1)
+            values = (values - mean) / std
+        return values
 
     def pool_sequence(self, hidden: torch.Tensor, attention_mask: Optional[torch.Tensor]) -> torch.Tensor:
         """``(B, H)``: the ``[CLS]`` state or the mean over real tokens (``config.seq_pooling``)."""
@@ -299,11 +308,16 @@ class GeneBertForPreTraining(_TiedMlmHead, GeneBertModel):
     @can_return_tuple
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, region_values=None, labels=None,
                 next_sentence_label=None, output_attentions=None, output_hidden_states=None,
-                masked_logits_only: bool = False, position_ids=None, inputs_embeds=None,
-                **kwargs) -> GeneBertForPreTrainingOutput:
+                masked_logits_only: bool = False, compute_matching_loss: bool = True, position_ids=None,
+                inputs_embeds=None, **kwargs) -> GeneBertForPreTrainingOutput:
         """``masked_logits_only`` (with ``labels``): the k-mer head runs on the masked positions only
         and ``prediction_logits`` is ``(n_masked, vocab)`` in row-major order of ``labels != -100``;
-        the loss is the same, the step much cheaper (the head's 4**k outputs dominate a small model)."""
+        the loss is the same, the step much cheaper (the head's 4**k outputs dominate a small model).
+
+        ``compute_matching_loss=False``: both embeddings are returned but no ``srm_loss`` is
+        computed (nor counted in ``loss``), and ``logit_scale`` is the live parameter, so that a
+        caller can build the matching loss over a larger batch (cached embeddings across
+        gradient accumulation); otherwise ``logit_scale`` is returned detached."""
         base = super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
                                region_values=region_values, position_ids=position_ids, inputs_embeds=inputs_embeds,
                                output_attentions=output_attentions, output_hidden_states=output_hidden_states,
@@ -322,7 +336,7 @@ class GeneBertForPreTraining(_TiedMlmHead, GeneBertModel):
                                       ignore_index=-100)
         if next_sentence_label is not None:
             nsp = F.cross_entropy(relationship_logits.float(), next_sentence_label.view(-1))
-        if base.region_embeds is not None:
+        if base.region_embeds is not None and compute_matching_loss:
             srm = self.matching_loss(base.seq_embeds, base.region_embeds)
         parts = [part for part in (mlm, nsp) if part is not None]
         if srm is not None:
@@ -331,7 +345,10 @@ class GeneBertForPreTraining(_TiedMlmHead, GeneBertModel):
         return GeneBertForPreTrainingOutput(loss=loss, mlm_loss=mlm, nsp_loss=nsp, srm_loss=srm,
                                             prediction_logits=prediction_logits,
                                             seq_relationship_logits=relationship_logits, seq_embeds=base.seq_embeds,
-                                            region_embeds=base.region_embeds, logit_scale=self.logit_scale.detach(),
+                                            region_embeds=base.region_embeds,
+                                            # a copy with a graph (not the leaf): DDP finds the parameter through it
+                                            logit_scale=self.logit_scale.clone() if not compute_matching_loss
+                                            else self.logit_scale.detach(),
                                             hidden_states=base.hidden_states, attentions=base.attentions)
 
 

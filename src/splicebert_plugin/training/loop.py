@@ -166,7 +166,8 @@ def run_loop(settings: LoopSettings, *, accelerator, model, optimizer, scheduler
     """Train until ``settings.max_steps`` optimiser steps; returns this run's evaluations.
 
     ``step_fn(batch, micro)`` returns the micro-batch's loss and statistics to sum until the next
-    log line (``micro``: index of the micro-batch within its optimiser step); ``summarise(sums,
+    log line (``micro``: index of the micro-batch within its optimiser step), or ``None`` for the
+    loss when it has run its backward passes itself (GeneBERT's cached matching); ``summarise(sums,
     seconds)`` turns the sums into logged metrics (``loss`` shows on the bar); ``evaluate()``
     returns metrics with ``val_loss`` (the plateau's signal). Evaluations are appended to
     ``output_dir/eval_history.jsonl``; when a run resumes at its last step, the last logged one
@@ -193,7 +194,8 @@ def run_loop(settings: LoopSettings, *, accelerator, model, optimizer, scheduler
                 callback.on_batch(state.step, batch, accelerator)
             with accelerator.accumulate(model):
                 loss, stats = step_fn(batch, micro)
-                accelerator.backward(loss)
+                if loss is not None:  # None: the step ran its own backward passes
+                    accelerator.backward(loss)
                 if accelerator.sync_gradients and settings.grad_clip:
                     accelerator.clip_grad_norm_(model.parameters(), settings.grad_clip)
                 optimizer.step()

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import torch
 
+from ...genebert.tokenization_genebert import MASK_ID
 from ..config import ConfigError, PretrainLoopConfig, save_config
 from ..loop import (
     SCHEDULES,
@@ -37,6 +38,8 @@ from ..loop import (
 
 log = logging.getLogger(__name__)
 
+SRM_BATCHES = ("optimizer", "micro")
+
 
 @dataclass(frozen=True)
 class GeneBertPretrainConfig(PretrainLoopConfig):
@@ -44,6 +47,7 @@ class GeneBertPretrainConfig(PretrainLoopConfig):
 
     preset: str = "demo"  # genebert.PRESETS; the corpus sets num_tfs, tf_ids and region_bp
     init_from: str | None = None  # a GeneBERT folder (or DNABERT BertForMaskedLM weights) to start from
+    region_init: str | None = None  # a Swin checkpoint (folder or Hub id) for the region encoder (the paper: ImageNet)
     # model overrides (None: the preset's)
     kmer: int | None = None
     hidden_size: int | None = None
@@ -56,6 +60,10 @@ class GeneBertPretrainConfig(PretrainLoopConfig):
     # losses: L = mlm + nsp + srm_weight * srm
     srm_weight: float = 0.5
     srm_loss: str = "clip"
+    # the matching loss's batch: "optimizer" = every sample of an optimiser step (all micro-batches
+    # of gradient accumulation and all processes; cached embeddings, GradCache), "micro" = one
+    # micro-batch of every process
+    srm_batch: str = "optimizer"
     nsp: bool = True
     # data
     tracks: str | None = None  # comma-separated track names; None = every track of the corpus
@@ -90,10 +98,19 @@ class GeneBertPretrainConfig(PretrainLoopConfig):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.mask_switch_step < 0:
             raise ConfigError("mask_switch_step must be >= 0")
+        if self.srm_batch not in SRM_BATCHES:
+            raise ConfigError(f"srm_batch {self.srm_batch!r}: choose one of {SRM_BATCHES}")
+        if self.region_init and self.init_from:
+            raise ConfigError("region_init and init_from both set: init_from already holds a region encoder")
 
     @property
     def uses_regions(self) -> bool:
         return self.srm_weight > 0
+
+    @property
+    def cached_matching(self) -> bool:
+        """The matching loss spans gradient-accumulation steps (``cached_matching_step``)."""
+        return self.uses_regions and self.srm_batch == "optimizer" and self.gradient_accumulation_steps > 1
 
     def split_list(self, name: str) -> list[str]:
         value = getattr(self, name) or ""
@@ -125,7 +142,14 @@ def build_model(config: GeneBertPretrainConfig, corpus):
     except ValueError as error:
         raise ConfigError(f"model for corpus {corpus.path}: {error}") from None
     model_config.architectures = ["GeneBertForPreTraining"]
-    return GeneBertForPreTraining(model_config)
+    model = GeneBertForPreTraining(model_config)
+    if config.region_init:
+        from .region_init import init_region_encoder
+
+        done = init_region_encoder(model, config.region_init)
+        log.info("region encoder from %s (%d tensors), input normalisation %s", done["source"], done["tensors"],
+                 done.get("normalisation"))
+    return model
 
 
 def retrieval_hits(seq_embeds: torch.Tensor, region_embeds: torch.Tensor) -> tuple[int, float]:
@@ -137,24 +161,33 @@ def retrieval_hits(seq_embeds: torch.Tensor, region_embeds: torch.Tensor) -> tup
     return int(hits), 1.0
 
 
-def _forward(model, batch: dict, input_ids, labels, config: GeneBertPretrainConfig):
+def _forward(model, batch: dict, input_ids, labels, config: GeneBertPretrainConfig, matching: bool = True):
     return model(input_ids=input_ids, attention_mask=batch["attention_mask"], token_type_ids=batch["token_type_ids"],
                  labels=labels, next_sentence_label=batch["next_sentence_label"] if config.nsp else None,
-                 region_values=batch["region_values"] if config.uses_regions else None, masked_logits_only=True)
+                 region_values=batch["region_values"] if config.uses_regions else None, masked_logits_only=True,
+                 compute_matching_loss=matching)
 
 
-def _batch_stats(out, batch: dict, labels: torch.Tensor, config: GeneBertPretrainConfig) -> dict:
-    """Summable statistics of one micro-batch (the log's and the evaluation's)."""
+def _batch_stats(out, batch: dict, input_ids: torch.Tensor, labels: torch.Tensor, config: GeneBertPretrainConfig,
+                 matching: bool = True) -> dict:
+    """Summable statistics of one micro-batch (the log's and the evaluation's).
+
+    MLM accuracy counts only the positions whose input was replaced by ``[MASK]``: at the 10 % of
+    chosen positions that keep their k-mer a model scores by copying its input, and at the 10 %
+    given a random k-mer by not copying it; neither is prediction of hidden sequence.
+    """
     chosen = labels != -100
     masked = chosen.sum().item()
-    stats = {"mlm_loss": out.mlm_loss.item() * masked, "masked": masked,
-             "mlm_correct": (out.prediction_logits.detach().argmax(-1) == labels[chosen]).sum().item(),  # masked only
+    hidden = input_ids[chosen] == MASK_ID  # among the chosen positions, in the order of prediction_logits
+    correct = out.prediction_logits.detach().argmax(-1) == labels[chosen]
+    stats = {"mlm_loss": out.mlm_loss.item() * masked if masked else 0.0, "masked": masked,
+             "mask_inputs": hidden.sum().item(), "mlm_correct": (correct & hidden).sum().item(),
              "samples": len(labels), "batches": 1}
     if config.nsp:
         nsp_labels = batch["next_sentence_label"]
         stats["nsp_loss"] = out.nsp_loss.item() * len(nsp_labels)
         stats["nsp_correct"] = (out.seq_relationship_logits.detach().argmax(-1) == nsp_labels).sum().item()
-    if config.uses_regions:
+    if config.uses_regions and matching:
         hits, chance = retrieval_hits(out.seq_embeds.detach(), out.region_embeds.detach())
         stats.update(srm_loss=out.srm_loss.item(), r_at_1_hits=hits, r_at_1_chance=chance)
     return stats
@@ -166,7 +199,8 @@ def _summary(sums: dict, srm_weight: float, prefix: str = "") -> dict:
     out = {}
     if sums.get("masked"):
         out[f"{prefix}mlm_loss"] = sums["mlm_loss"] / sums["masked"]
-        out[f"{prefix}mlm_accuracy"] = sums["mlm_correct"] / sums["masked"]
+    if sums.get("mask_inputs"):
+        out[f"{prefix}mlm_mask_accuracy"] = sums["mlm_correct"] / sums["mask_inputs"]  # at [MASK] inputs only
     if "nsp_loss" in sums and sums.get("samples"):
         out[f"{prefix}nsp_loss"] = sums["nsp_loss"] / sums["samples"]
         out[f"{prefix}nsp_accuracy"] = sums["nsp_correct"] / sums["samples"]
@@ -189,8 +223,8 @@ def evaluate(model, loader, accelerator, config: GeneBertPretrainConfig) -> dict
 
     was_training = model.training
     model.eval()
-    keys = ("mlm_loss", "masked", "mlm_correct", "samples", "batches", "nsp_loss", "nsp_correct", "srm_loss",
-            "r_at_1_hits", "r_at_1_chance")
+    keys = ("mlm_loss", "masked", "mask_inputs", "mlm_correct", "samples", "batches", "nsp_loss", "nsp_correct",
+            "srm_loss", "r_at_1_hits", "r_at_1_chance")
     totals = torch.zeros(len(keys), dtype=torch.float64, device=accelerator.device)
     kmer = accelerator.unwrap_model(model).config.kmer
     with torch.no_grad():
@@ -200,7 +234,7 @@ def evaluate(model, loader, accelerator, config: GeneBertPretrainConfig) -> dict
             generator = masking_generator(config.seed + 1, 0, index, accelerator.process_index)
             ids, labels = span_mask(batch["input_ids"].cpu(), kmer, generator, fraction=config.mask_fraction)
             ids, labels = ids.to(accelerator.device), labels.to(accelerator.device)
-            stats = _batch_stats(_forward(model, batch, ids, labels, config), batch, labels, config)
+            stats = _batch_stats(_forward(model, batch, ids, labels, config), batch, ids, labels, config)
             totals += torch.tensor([float(stats.get(key, 0.0)) for key in keys], dtype=torch.float64,
                                    device=accelerator.device)
     model.train(was_training)
@@ -213,6 +247,41 @@ def evaluate(model, loader, accelerator, config: GeneBertPretrainConfig) -> dict
     return _summary(sums, config.srm_weight, "val_")
 
 
+def evaluate_pretrained(model_folder: str, config: GeneBertPretrainConfig, *, baseline: bool = True) -> dict:
+    """Evaluate a finished GeneBERT folder on the validation split ``config`` defines (its corpus,
+    seed, val_fraction, values, tracks, batch size, masking rate), as the loop's evaluations do,
+    with MLM accuracy at ``[MASK]`` inputs; with ``baseline``, the GC-only retrieval R@1 on the
+    same batches (:mod:`.retrieval_baseline`)."""
+    from accelerate import Accelerator
+    from torch.utils.data import DataLoader
+
+    from ...genebert import GeneBertForPreTraining
+    from .corpus import GeneBertCorpus
+    from .retrieval_baseline import gc_retrieval_baseline
+    from .samples import GeneBertSamples, collate_samples
+
+    corpus = GeneBertCorpus(config.corpus)
+    model = GeneBertForPreTraining.from_pretrained(model_folder)
+    if model.config.tf_ids is not None and list(model.config.tf_ids) != corpus.tf_ids:
+        raise ConfigError(f"{model_folder} was trained on other motif columns than corpus {corpus.path}")
+    common = dict(kmer=model.config.kmer, tracks=config.split_list("tracks") or None,
+                  num_regions=model.config.num_regions, values=config.values, seed=config.seed,
+                  val_fraction=config.val_fraction, exclude_contigs=config.split_list("exclude_contigs"),
+                  nsp=config.nsp)
+    val_set = GeneBertSamples(corpus, split="validation", **common)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    loader = DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
+                        generator=torch.Generator().manual_seed(config.seed + 1))
+    model, loader = accelerator.prepare(model, loader)
+    result = evaluate(model, loader, accelerator, config)
+    result["val_samples"] = len(val_set)
+    if baseline and config.uses_regions:
+        train_set = GeneBertSamples(corpus, split="train", **common)
+        result["baseline"] = gc_retrieval_baseline(train_set, val_set, kmer=common["kmer"],
+                                                   num_regions=common["num_regions"], batch_size=config.batch_size)
+    return result
+
+
 def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
                       callbacks: Sequence[Callback] = ()) -> Path:
     """Run (or resume) GeneBERT pretraining; returns the final Hub-ready model folder."""
@@ -221,8 +290,8 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
 
     from ..splicebert.data import LengthBucketBatchSampler
     from .corpus import GeneBertCorpus
-    from .samples import (GeneBertSamples, collate_samples, mask_fraction_at, masking_generator,
-                                   span_mask)
+    from .cached_matching import cached_matching_step, split_batch
+    from .samples import GeneBertSamples, collate_samples, mask_fraction_at, masking_generator, span_mask
 
     output_dir = Path(config.output_dir)
     corpus = GeneBertCorpus(config.corpus)
@@ -237,7 +306,12 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
 
     # parts of the model no loss reaches (Swin when srm_weight is 0, the NSP head without nsp)
     unused = not (config.nsp and config.uses_regions)
-    accelerator = make_accelerator(output_dir, gradient_accumulation_steps=config.gradient_accumulation_steps,
+    # with the matching loss over the optimiser batch, a loader batch is the optimiser batch and the
+    # step accumulates its micro-batches itself (cached_matching_step); accelerate then sees one
+    cached = config.cached_matching
+    accumulation = 1 if cached else config.gradient_accumulation_steps
+    loader_batch = config.batch_size * config.gradient_accumulation_steps if cached else config.batch_size
+    accelerator = make_accelerator(output_dir, gradient_accumulation_steps=accumulation,
                                    mixed_precision=config.mixed_precision, tracker=config.tracker,
                                    handlers=[DistributedDataParallelKwargs(find_unused_parameters=unused)])
     if accelerator.is_main_process:
@@ -245,7 +319,7 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
         save_config(config, output_dir / "config.yaml")
     if config.tracker:
         accelerator.init_trackers("genebert-pretrain", config=json.loads(json.dumps(asdict(config))))
-    train_loader = DataLoader(train_set, batch_sampler=LengthBucketBatchSampler(train_set, config.batch_size,
+    train_loader = DataLoader(train_set, batch_sampler=LengthBucketBatchSampler(train_set, loader_batch,
                               seed=config.seed), collate_fn=collate_samples,
                               generator=torch.Generator().manual_seed(config.seed))
     val_loader = DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
@@ -266,10 +340,29 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
         generator = masking_generator(config.seed, state.step, micro, accelerator.process_index)
         ids, labels = span_mask(batch["input_ids"].cpu(), kmer, generator, fraction=fraction)
         ids, labels = ids.to(accelerator.device), labels.to(accelerator.device)
+        if cached:
+            return None, cached_step(batch, ids, labels)
         out = _forward(model, batch, ids, labels, config)
-        stats = _batch_stats(out, batch, labels, config)
+        stats = _batch_stats(out, batch, ids, labels, config)
         stats["logit_scale"] = float(out.logit_scale)
         return out.loss, stats
+
+    def cached_step(batch: dict, ids: torch.Tensor, labels: torch.Tensor) -> dict:
+        chunks = split_batch(batch, ids, labels, config.batch_size)
+        core = accelerator.unwrap_model(model)
+        done = cached_matching_step(
+            model, core, chunks, lambda m, chunk: _forward(m, chunk.batch, chunk.input_ids, chunk.labels, config,
+                                                           matching=False),
+            srm_weight=config.srm_weight, backward=accelerator.backward, no_sync=lambda: accelerator.no_sync(model))
+        stats: dict = {}
+        for chunk, out in zip(chunks, done.outputs):
+            for key, value in _batch_stats(out, chunk.batch, chunk.input_ids, chunk.labels, config,
+                                           matching=False).items():
+                stats[key] = stats.get(key, 0.0) + value
+        hits, chance = retrieval_hits(done.seq_embeds, done.region_embeds)
+        stats.update(batches=1, srm_loss=done.srm_loss, r_at_1_hits=hits, r_at_1_chance=chance,
+                     logit_scale=float(core.logit_scale.detach()))
+        return stats
 
     def summarise(sums: dict, seconds: float) -> dict:
         metrics = _summary(sums, config.srm_weight)
