@@ -322,7 +322,7 @@ def test_build_corpus_recipe_from_a_single_cell_matrix(tmp_path, capsys):
     fasta.write_text(">chr19\n" + genome + "\n")
     peaks = ["chr19:1000-1500", "chr19:8000-8300", "chr19:20000-20600"]
     (tmp_path / "peaks.txt").write_text("\n".join(peaks) + "\n")
-    (tmp_path / "cells.tsv").write_text("c1\tneuron\nc2\tneuron\nc3\tglia\n")
+    (tmp_path / "cells.tsv").write_text("c1\tneuron\nc2\tneuron\nc3\tAstrocytes/Oligodendrocytes\n")
     scipy.io.mmwrite(str(tmp_path / "counts.mtx"), scipy.sparse.coo_matrix(np.array([[1, 0, 0], [0, 2, 1], [0, 0, 3]])))
     recipe = load_recipe("genebert/build_corpus")
     out = tmp_path / "corpus"
@@ -330,7 +330,15 @@ def test_build_corpus_recipe_from_a_single_cell_matrix(tmp_path, capsys):
             str(tmp_path / "peaks.txt"), "--cells", str(tmp_path / "cells.tsv"), "--cpg-islands", "-q"]
     assert recipe.main(argv) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
-    assert summary["neuron"]["regions"] == 2 and summary["glia"]["regions"] == 2  # peaks 0, 1 / peaks 1, 2
+    glia = "Astrocytes/Oligodendrocytes"  # a real Descartes-style label: "/" must not become a folder
+    assert summary["neuron"]["regions"] == 2 and summary[glia]["regions"] == 2  # peaks 0, 1 / peaks 1, 2
+    from splicebert_plugin.training.genebert.corpus import GeneBertCorpus, track_file_stem
+
+    corpus = GeneBertCorpus(out)
+    assert set(corpus.tracks) == {"neuron", glia, "cpg_islands"} and len(corpus.tracks[glia]) == 2
+    assert (out / "tracks" / "Astrocytes%2FOligodendrocytes.npy").is_file()
+    assert {track_file_stem(n) for n in ("a b", "a/b", "a%2Fb", "..", "")} == {"a%20b", "a%2Fb", "a%252Fb", "%2E%2E",
+                                                                             "%00"}
     assert "cpg_islands" in summary and summary["neuron"]["match_density"] >= 0
     assert recipe.main([str(out), "--genome", str(tmp_path / "missing.fa"), "--tiles", "-q"]) == 2
     assert "missing.fa does not exist" in capsys.readouterr().err

@@ -527,3 +527,27 @@ def test_evaluate_pretrained_repeats_the_loops_last_evaluation(tiny_corpus, tmp_
     base = result["baseline"]
     assert base["val_samples"] == result["val_samples"] and 0 <= base["gc_r_at_1"] <= 1
     assert base["r_at_1_chance"] == pytest.approx(last["val_r_at_1_chance"])
+
+
+def test_pretraining_starts_from_dnabert_weights(tiny_corpus, tmp_path):
+    """init_from a DNABERT-style BertForMaskedLM folder (model_type bert): k from its vocabulary,
+    sizes from its config, encoder and MLM head copied by name, the rest new; region_values set."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from splicebert_plugin.training.genebert.pretrain import build_model
+
+    torch.manual_seed(0)
+    bert = BertForMaskedLM(BertConfig(vocab_size=4**3 + 5, hidden_size=24, num_hidden_layers=1, num_attention_heads=2,
+                                      intermediate_size=48, max_position_embeddings=512))
+    bert.save_pretrained(tmp_path / "dnabert3")
+    config = tiny_run(tiny_corpus, tmp_path / "run", init_from=str(tmp_path / "dnabert3"), kmer=None, hidden_size=None,
+                      num_hidden_layers=None, num_attention_heads=None, intermediate_size=None)
+    model = build_model(config, tiny_corpus)
+    assert (model.config.kmer, model.config.hidden_size, model.config.num_hidden_layers) == (3, 24, 1)
+    assert model.config.region_values == "max_score" and model.config.tf_ids == tiny_corpus.tf_ids
+    assert torch.equal(model.bert.encoder.layer[0].output.dense.weight, bert.bert.encoder.layer[0].output.dense.weight)
+    assert torch.equal(model.cls.predictions.transform.dense.weight, bert.cls.predictions.transform.dense.weight)
+    BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=24, num_hidden_layers=1, num_attention_heads=2,
+                               intermediate_size=48)).save_pretrained(tmp_path / "other")
+    with pytest.raises(ConfigError, match="not DNABERT's"):
+        build_model(tiny_run(tiny_corpus, tmp_path / "run", init_from=str(tmp_path / "other")), tiny_corpus)

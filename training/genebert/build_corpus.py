@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from splicebert_plugin.training.genebert.corpus import track_file_stem
 from splicebert_plugin.training.genebert.regions import RegionError, read_mtx_tracks
 from splicebert_plugin.training.genebert.corpus import (CorpusSettings, GeneBertCorpusError, TrackInput,
                                                         build_genebert_corpus)
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             for cell_type, regions in read_mtx_tracks(args.mtx, args.peaks, args.cells,
                                                       min_cells=args.min_cells).items():
-                bed = folder / f"{cell_type}.bed"
+                bed = folder / f"{track_file_stem(cell_type)}.bed"  # cell types may hold "/" or spaces
                 bed.write_text("".join(f"{r.chrom}\t{r.start}\t{r.end}\n" for r in regions))
                 tracks.append(TrackInput(cell_type, "bed", str(bed)))
         if args.cpg_islands:

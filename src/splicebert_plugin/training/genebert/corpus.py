@@ -12,7 +12,8 @@ at training time but the k-mers)::
     counts.npy      uint8 motif hits per region and motif (clipped at 255), scanned over the
                     shown window on both strands
     maxscore.npy    float16 best window score (log2 odds) per region and motif (-inf: none fits)
-    tracks/<name>.npy  the region ids of one track ("cell type"), in genome order
+    tracks/<name>.npy  the region ids of one track ("cell type"), in genome order (the name
+                    percent-encoded: ``track_file_stem``)
 
 Each region's matrix row describes exactly the DNA the text encoder sees (the shown window
 centred on the region) [ours: the paper scans whole peaks; ``scan="region"`` is not offered
@@ -213,7 +214,7 @@ def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: s
     hits = np.load(staging / "counts.npy", mmap_mode="r")
     for name, track_regions in per_track.items():
         ids = np.array(sorted({index[r] for r in track_regions if r in index}), dtype=np.int64)
-        np.save(staging / "tracks" / f"{name}.npy", ids)
+        np.save(staging / "tracks" / f"{track_file_stem(name)}.npy", ids)
         rows = hits[ids] if len(ids) else np.zeros((0, len(motifs)), dtype=np.uint8)
         summary[name] = {"regions": int(len(ids)), "given": len(track_regions),
                          "hits_per_region": float(rows.sum(axis=1).mean()) if len(ids) else 0.0,
@@ -230,6 +231,16 @@ def build_genebert_corpus(genome_path: str, tracks: Sequence[TrackInput], out: s
     shutil.rmtree(out, ignore_errors=True)
     os.replace(staging, out)
     return out
+
+
+def track_file_stem(name: str) -> str:
+    """A file name for a track name: percent-encoded, so that cell types such as
+    ``Astrocytes/Oligodendrocytes`` or names with spaces stay one file (letters, digits and
+    ``_.-~`` unchanged; the encoding is reversible and tells names apart)."""
+    from urllib.parse import quote
+
+    stem = quote(name, safe="")
+    return stem if stem not in ("", ".", "..") else quote(stem, safe="").replace(".", "%2E") or "%00"
 
 
 class GeneBertCorpus:
@@ -249,7 +260,14 @@ class GeneBertCorpus:
         self.counts = np.load(self.path / "counts.npy", mmap_mode="r")
         self.max_scores = np.load(self.path / "maxscore.npy", mmap_mode="r")
         self.motifs, self.motif_settings = read_motifs(self.path / "motifs.json")
-        self.tracks = {p.stem: np.load(p) for p in sorted((self.path / "tracks").glob("*.npy"))}
+        self.tracks = {}
+        for name in self.meta.get("summary", {}):  # the track names, in the order given
+            path = self.path / "tracks" / f"{track_file_stem(name)}.npy"
+            if not path.is_file():  # a corpus from before names were encoded
+                path = self.path / "tracks" / f"{name}.npy"
+            self.tracks[name] = np.load(path)
+        if not self.tracks:
+            self.tracks = {p.stem: np.load(p) for p in sorted((self.path / "tracks").glob("*.npy"))}
 
     def __len__(self) -> int:
         return len(self.regions)

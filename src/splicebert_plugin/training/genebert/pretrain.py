@@ -121,12 +121,18 @@ def build_model(config: GeneBertPretrainConfig, corpus):
     """A GeneBERT pretraining model for ``corpus`` (its motifs are the matrix columns)."""
     from ...genebert import GeneBertConfig, GeneBertForPreTraining
 
+    if config.init_from and _is_bert_folder(config.init_from):
+        return _from_dnabert(config, corpus)
     if config.init_from:
         model = GeneBertForPreTraining.from_pretrained(config.init_from)
         if model.config.tf_ids is not None and list(model.config.tf_ids) != corpus.tf_ids:
             raise ConfigError(f"init_from {config.init_from} was trained on other motif columns than corpus "
                               f"{corpus.path}: rebuild the corpus with its motifs or start from scratch")
+        if model.config.region_values != config.values:
+            log.warning("init_from %s was trained on %r matrix values; continuing on %r", config.init_from,
+                        model.config.region_values, config.values)
         model.config.srm_weight, model.config.srm_loss = config.srm_weight, config.srm_loss
+        model.config.region_values = config.values
         return model
     overrides = {name: getattr(config, name) for name in ("kmer", "hidden_size", "num_hidden_layers",
                                                            "num_attention_heads", "intermediate_size", "srm_dim")
@@ -149,6 +155,50 @@ def build_model(config: GeneBertPretrainConfig, corpus):
         done = init_region_encoder(model, config.region_init)
         log.info("region encoder from %s (%d tensors), input normalisation %s", done["source"], done["tensors"],
                  done.get("normalisation"))
+    return model
+
+
+def _is_bert_folder(path: str) -> bool:
+    config = Path(path) / "config.json"
+    return config.is_file() and json.loads(config.read_text()).get("model_type") == "bert"
+
+
+def _from_dnabert(config: GeneBertPretrainConfig, corpus):
+    """A GeneBERT whose k-mer encoder and MLM head start from a DNABERT ``BertForMaskedLM`` folder
+    (``model_type: bert``): sizes and k from its config (k from ``vocab_size = 4**k + 5``), the
+    region side from the preset and the corpus; the NSP head, Swin and projections start fresh."""
+    from transformers import BertConfig
+
+    from ...genebert import GeneBertConfig, GeneBertForPreTraining
+
+    bert = BertConfig.from_pretrained(config.init_from)
+    kmers = {4 ** k + 5: k for k in range(3, 7)}
+    if bert.vocab_size not in kmers:
+        raise ConfigError(f"init_from {config.init_from}: vocab_size {bert.vocab_size} is not DNABERT's "
+                          f"4**k + 5 for k = 3..6 ({sorted(kmers)})")
+    sizes = dict(kmer=kmers[bert.vocab_size], hidden_size=bert.hidden_size, num_hidden_layers=bert.num_hidden_layers,
+                 num_attention_heads=bert.num_attention_heads, intermediate_size=bert.intermediate_size,
+                 max_position_embeddings=bert.max_position_embeddings, type_vocab_size=bert.type_vocab_size,
+                 hidden_act=bert.hidden_act, layer_norm_eps=bert.layer_norm_eps)
+    overrides = {"region_config": dict(config.region_config)} if config.region_config else {}
+    if config.srm_dim is not None:
+        overrides["srm_dim"] = config.srm_dim
+    try:
+        model_config = GeneBertConfig.from_preset(
+            config.preset, num_tfs=len(corpus.tf_ids), tf_ids=list(corpus.tf_ids), region_bp=corpus.region_bp,
+            region_values=config.values, srm_weight=config.srm_weight, srm_loss=config.srm_loss, **sizes, **overrides)
+    except ValueError as error:
+        raise ConfigError(f"init_from {config.init_from} with corpus {corpus.path}: {error}") from None
+    model_config.architectures = ["GeneBertForPreTraining"]
+    model, info = GeneBertForPreTraining.from_pretrained(config.init_from, config=model_config,
+                                                         output_loading_info=True)
+    new_parts = ("cls.seq_relationship", "region_encoder", "seq_projection", "region_projection", "logit_scale")
+    lost = [key for key in info["missing_keys"] if not key.startswith(new_parts)]
+    if lost:
+        raise ConfigError(f"init_from {config.init_from}: not a DNABERT BertForMaskedLM checkpoint ({len(lost)} "
+                          f"k-mer encoder tensors missing, e.g. {lost[:3]})")
+    log.info("k-mer encoder and MLM head from %s (k = %d); NSP head, Swin and projections new",
+             config.init_from, sizes["kmer"])
     return model
 
 
