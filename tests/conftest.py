@@ -230,6 +230,23 @@ def free_port() -> str:
         return str(probe.getsockname()[1])
 
 
+def run_two_processes(script_text: str, folder: Path, *args: str) -> None:
+    """Run ``script_text`` under ``torchrun --nproc_per_node 2`` (CPU, gloo) with ``args``; the
+    package and the tests folder importable; fails the test with stderr's tail if it fails."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(folder) / "two.py"
+    script.write_text(script_text)
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                             "--master_port", free_port(), str(script), *args],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 @pytest.fixture(scope="session")
 def tiny_genebert(tmp_path_factory) -> Path:
     """A tiny random GeneBERT pretraining folder (the GeneBERT family's counterpart of tiny_510)."""

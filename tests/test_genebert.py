@@ -26,7 +26,7 @@ from splicebert_plugin.genebert import (
     srm_loss,
 )
 
-from .conftest import REPO, free_port
+from .conftest import REPO, run_two_processes
 from .genebert_fixtures import batch, tiny_config
 
 
@@ -278,14 +278,7 @@ def test_two_processes_give_the_single_process_matching_loss(tmp_path):
     equals the one-process loss on the whole batch, and so do the averaged gradients."""
     import json
 
-    script = tmp_path / "two.py"
-    script.write_text(TWO_PROCESS_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_port", free_port(), str(script), str(tmp_path / "out.json")],
-                            capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_two_processes(TWO_PROCESS_SCRIPT, tmp_path, str(tmp_path / "out.json"))
     two = json.loads((tmp_path / "out.json").read_text())
     torch.manual_seed(0)
     model = GeneBertForPreTraining(tiny_config()).eval()

@@ -2,9 +2,6 @@
 its loss and gradients equal one forward pass over the whole batch."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +10,7 @@ import torch
 from splicebert_plugin.genebert import GeneBertForPreTraining
 from splicebert_plugin.training.genebert.cached_matching import cached_matching_step, split_batch
 
-from .conftest import REPO, free_port
+from .conftest import run_two_processes
 from .genebert_fixtures import masked_batch, pretraining_forward, tiny_config
 
 
@@ -104,7 +101,6 @@ TWO_PROCESS_SCRIPT = """
 import json, sys
 import torch, torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-sys.path.insert(0, {tests!r})
 from genebert_fixtures import masked_batch, pretraining_forward, tiny_config
 from splicebert_plugin.genebert import GeneBertForPreTraining
 from splicebert_plugin.training.genebert.cached_matching import cached_matching_step, split_batch
@@ -117,13 +113,13 @@ core = GeneBertForPreTraining(config)
 model = DistributedDataParallel(core)
 data, ids, labels = masked_batch(config, size=8)
 half = slice(0, 4) if rank == 0 else slice(4, 8)
-mine = {{key: value[half] for key, value in data.items()}}
+mine = {key: value[half] for key, value in data.items()}
 done = cached_matching_step(model, core, split_batch(mine, ids[half], labels[half], 2),
                             lambda m, c: pretraining_forward(m, c.batch, c.input_ids, c.labels, False),
                             srm_weight=config.srm_weight, no_sync=model.no_sync)
 if rank == 0:
-    json.dump({{"srm": done.srm_loss, "grads": {{n: p.grad.flatten()[:50].tolist() for n, p in core.named_parameters()
-                                              if p.grad is not None}}}}, open(sys.argv[1], "w"))
+    json.dump({"srm": done.srm_loss, "grads": {n: p.grad.flatten()[:50].tolist() for n, p in core.named_parameters()
+                                              if p.grad is not None}}, open(sys.argv[1], "w"))
 dist.barrier()
 dist.destroy_process_group()
 """
@@ -135,14 +131,7 @@ def test_two_processes_with_cached_micro_batches_equal_one_large_batch(tmp_path)
     synchronised gradients of the parameters only the matching loss reaches (projections, Swin,
     temperature) equal the one-process gradients of lambda * srm over the 8 pairs. (MLM and NSP
     are per-process means averaged by DDP, as in any data-parallel run.)"""
-    script = tmp_path / "two.py"
-    script.write_text(TWO_PROCESS_SCRIPT.format(tests=str(REPO / "tests")))
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_port", free_port(), str(script), str(tmp_path / "out.json")],
-                            capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_two_processes(TWO_PROCESS_SCRIPT, tmp_path, str(tmp_path / "out.json"))
     two = json.loads((tmp_path / "out.json").read_text())
 
     torch.manual_seed(0)

@@ -6,9 +6,6 @@ a fresh motif scan of the DNA shown, an uninterrupted run against a resumed one.
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -37,7 +34,7 @@ from splicebert_plugin.training.genebert.samples import (  # noqa: E402
     span_offsets,
 )
 
-from .conftest import FASTA, REPO, free_port, read_fasta_text  # noqa: E402
+from .conftest import FASTA, REPO, read_fasta_text, run_two_processes  # noqa: E402
 
 TINY_SWIN = {"patch_size": [1, 4], "num_channels": 1, "embed_dim": 16, "depths": [1, 1], "num_heads": [2, 2],
              "window_size": 3, "drop_path_rate": 0.0}
@@ -458,18 +455,11 @@ pretrain_genebert(load_config(GeneBertPretrainConfig, None, sys.argv[1:]), progr
 def test_two_process_pretraining_completes(tiny_corpus, tmp_path, accumulation, nsp):
     """torchrun with 2 CPU processes (gloo): the run finishes, and its final weights are written
     once; with accumulation, the matching loss spans both micro-batches of both processes."""
-    script = tmp_path / "two.py"
-    script.write_text(TWO_PROCESS_SCRIPT)
     config = tiny_run(tiny_corpus, tmp_path / "ddp", max_steps=4, eval_every=2, batch_size=4,
                       gradient_accumulation_steps=accumulation, nsp=nsp)
     args = [f"--{k}={json.dumps(v) if isinstance(v, dict) else v}" for k, v in vars(config).items()
             if v is not None and k != "adam_betas"]
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_port", free_port(), str(script), *args],
-                            capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_two_processes(TWO_PROCESS_SCRIPT, tmp_path, *args)
     summary = json.loads((tmp_path / "ddp/final/training_summary.json").read_text())
     assert [entry["step"] for entry in summary["history"]] == [2, 4]
     assert summary["history"][-1]["val_srm_loss"] > 0
