@@ -6,7 +6,10 @@ forward + backward + AdamW step on the same number of tokens (batch x 453: 10 re
 the text encoder alone); the whole GeneBERT step (lambda = 0.5), as the training loop runs it
 (the k-mer head on the masked positions only) and with the head on every position; and parts
 measured alone: the region encoder (Swin over the 10 x 579 matrix) forward + backward, and the
-matching loss on given embeddings. The ratio column is each row's time over the SpliceBERT step.
+matching loss on given embeddings; and gradient accumulation over two half batches with the
+matching loss per micro-batch (``srm_batch: micro``) or over the whole batch with cached
+embeddings (``srm_batch: optimizer``: one extra forward pass without a graph per micro-batch).
+The ratio column is each row's time over the SpliceBERT step.
 
     python benchmarks/bench_genebert_step.py --threads 2 --batch 16
 """
@@ -88,6 +91,33 @@ def main(argv=None) -> int:
     rows["GeneBERT lambda 0.5 (MLM + NSP + SRM)"] = _timed(
         genebert_step(masked_logits_only=True, region_values=regions), args.repeats)
     rows["  the same, k-mer head on every position"] = _timed(genebert_step(region_values=regions), args.repeats)
+    # gradient accumulation over 2 micro-batches of b/2: matching per micro-batch (srm_batch=micro)
+    # against the matching loss over the whole batch with cached embeddings (srm_batch=optimizer)
+    from splicebert_plugin.training.genebert.cached_matching import cached_matching_step, split_batch
+
+    data = {"token_type_ids": types, "next_sentence_label": nsp, "region_values": regions}
+    chunks = split_batch(data, masked, labels, max(1, b // 2))
+
+    def forward(model, chunk, matching=True):
+        return model(input_ids=chunk.input_ids, labels=chunk.labels, masked_logits_only=True,
+                     compute_matching_loss=matching, **chunk.batch)
+
+    optimizer = torch.optim.AdamW(genebert.parameters(), lr=1e-4)
+
+    def micro_step():
+        optimizer.zero_grad()
+        for chunk in chunks:
+            (forward(genebert, chunk).loss / len(chunks)).backward()
+        optimizer.step()
+
+    def cached_step():
+        optimizer.zero_grad()
+        cached_matching_step(genebert, genebert, chunks, lambda m, c: forward(m, c, False),
+                             srm_weight=config.srm_weight)
+        optimizer.step()
+
+    rows["  2 micro-batches, matching per micro-batch"] = _timed(micro_step, args.repeats)
+    rows["  2 micro-batches, matching over both (cached)"] = _timed(cached_step, args.repeats)
     rows["  region encoder alone (Swin fwd + bwd)"] = _timed(_optimised(genebert, lambda: genebert.encode_regions(
         regions).square().mean()), args.repeats)
     seq = torch.randn(b, config.srm_dim, requires_grad=True)
@@ -99,9 +129,9 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}, {args.threads} threads; batch {b} x {length} tokens, "
           f"text encoder {config.num_hidden_layers} x {config.hidden_size}, Swin over {config.num_regions} x "
           f"{config.num_tfs}; median of {args.repeats}")
-    print(f"{'step':<44}{'seconds':>10}{'x baseline':>12}")
+    print(f"{'step':<48}{'seconds':>10}{'x baseline':>12}")
     for name, seconds in rows.items():
-        print(f"{name:<44}{seconds:>10.3f}{seconds / baseline:>11.2f}x")
+        print(f"{name:<48}{seconds:>10.3f}{seconds / baseline:>11.2f}x")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"batch": b, "tokens": length, "threads": args.threads, "seconds": rows}, handle, indent=2)
