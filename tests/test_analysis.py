@@ -272,3 +272,38 @@ def test_evaluate_command_joins_counts_and_compares_with_the_baseline(tiny_510, 
     assert set(numbers.index) == {"KL_CONTEXT", "distance_to_splice_site"}
     assert numbers.loc["distance_to_splice_site", "ap"] == 1.0  # the positives sit on splice sites
     assert "LABEL" in cli_error(["evaluate", "--table", str(table), "--labels", str(table)], capsys)
+
+
+def test_spliceai_top_k_accuracy_and_per_class_metrics():
+    """Top-k accuracy by hand and by brute force over tie orders; PR-AUC against sklearn."""
+    import itertools
+
+    from sklearn.metrics import average_precision_score
+
+    from splicebert_plugin.analysis.metrics import per_nucleotide_splice_metrics, top_k_accuracy
+
+    # 3 positives; the 3 highest scores hold 2 of them
+    assert top_k_accuracy([1, 0, 1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1, 0.05, 0.0]) == pytest.approx(2 / 3)
+    assert np.isnan(top_k_accuracy([0, 0], [0.1, 0.2]))
+    # ties at the k-th score: the mean over every order of the tied items
+    labels, scores = np.array([1, 0, 1, 0, 0]), np.array([0.9, 0.5, 0.5, 0.5, 0.1])
+    outcomes = []
+    for order in itertools.permutations([1, 2, 3]):
+        ranked = [0, *order, 4]
+        outcomes.append(labels[ranked[:2]].mean())
+    assert top_k_accuracy(labels, scores) == pytest.approx(np.mean(outcomes))
+
+    rng = np.random.default_rng(0)
+    classes = rng.choice(3, size=400, p=[0.9, 0.05, 0.05])
+    logits = rng.normal(size=(400, 3)) + 2.0 * np.eye(3)[classes]
+    probabilities = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    result = per_nucleotide_splice_metrics(classes, probabilities)
+    assert set(result) == {"acceptor", "donor"}
+    for index, name in ((1, "acceptor"), (2, "donor")):
+        assert result[name]["sites"] == int((classes == index).sum())
+        assert result[name]["pr_auc"] == pytest.approx(average_precision_score(classes == index,
+                                                                               probabilities[:, index]))
+        order = np.argsort(-probabilities[:, index])[: result[name]["sites"]]
+        assert result[name]["top_k_accuracy"] == pytest.approx((classes[order] == index).mean())
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        per_nucleotide_splice_metrics(classes, probabilities[:, :2])

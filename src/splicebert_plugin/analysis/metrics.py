@@ -63,3 +63,37 @@ def macro_precision_recall(labels, probabilities, threshold: float = 0.5) -> tup
         precisions.append(hits / int(call.sum()) if call.any() else 0.0)
         recalls.append(hits / int(truth.sum()) if truth.any() else 0.0)
     return float(np.mean(precisions)), float(np.mean(recalls))
+
+
+def top_k_accuracy(labels, scores) -> float:
+    """SpliceAI's top-k accuracy: with ``k`` = the number of positives, the fraction of positives
+    among the ``k`` highest scores (the precision, equal to the recall, at the threshold that calls
+    as many sites as there are). Ties at the k-th score count fractionally (expected value over
+    orders of the tied items). NaN when there is no positive."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    k = int(labels.sum())
+    if k == 0:
+        return float("nan")
+    kth = np.sort(scores)[::-1][k - 1]
+    above = scores > kth
+    tied = scores == kth
+    hits = labels[above].sum() + (k - above.sum()) * labels[tied].mean()
+    return float(hits / k)
+
+
+#: SpliceAI's classes per nucleotide
+SPLICE_CLASSES = ("neither", "acceptor", "donor")
+
+
+def per_nucleotide_splice_metrics(labels, probabilities) -> dict[str, dict[str, float]]:
+    """Top-k accuracy and PR-AUC (average precision) of each splice class, SpliceAI's evaluation:
+    ``labels`` (n,) in 0 = neither, 1 = acceptor, 2 = donor over every scored nucleotide;
+    ``probabilities`` (n, 3) in that class order."""
+    labels = np.asarray(labels)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim != 2 or probabilities.shape != (len(labels), 3):
+        raise ValueError(f"probabilities must be (n, 3) for n = {len(labels)} labels, got {probabilities.shape}")
+    return {name: {"top_k_accuracy": top_k_accuracy(labels == index, probabilities[:, index]),
+                   "pr_auc": average_precision(labels == index, probabilities[:, index]),
+                   "sites": int((labels == index).sum())}
+            for index, name in enumerate(SPLICE_CLASSES) if index > 0}
