@@ -14,13 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from splicebert_plugin.training.config import ConfigError, load_config
+from splicebert_plugin.training.config import ConfigError
 from splicebert_plugin.training.genebert.corpus import GeneBertCorpusError
-from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, evaluate_pretrained
+from splicebert_plugin.training.genebert.pretrain import evaluate_pretrained, evaluation_config
 from splicebert_plugin.training.genebert.samples import SampleError
-
-RUN_KEYS = ("tracks", "values", "val_fraction", "exclude_contigs", "seed", "batch_size", "mask_fraction", "nsp",
-            "srm_weight", "eval_batches")
 
 
 def main(argv=None) -> int:
@@ -30,9 +27,8 @@ def main(argv=None) -> int:
     args, overrides = parser.parse_known_args(argv)
     summary = Path(args.model) / "training_summary.json"
     run = json.loads(summary.read_text())["config"] if summary.is_file() else {}
-    inherited = [f"--{key}={'' if run[key] is None else run[key]}" for key in RUN_KEYS if key in run]
     try:
-        config = load_config(GeneBertPretrainConfig, None, ["--output_dir=-", *inherited, *overrides])
+        config = evaluation_config(run, overrides)
         result = evaluate_pretrained(args.model, config)
     except (ConfigError, GeneBertCorpusError, SampleError, FileNotFoundError) as error:
         print(f"evaluate_pretraining: error: {error}", file=sys.stderr)

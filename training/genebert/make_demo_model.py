@@ -110,14 +110,9 @@ def install(final: Path, target: Path, work: Path) -> None:
 
 def evaluate_final(final: Path, summary: dict, work: Path) -> dict:
     """The final model on the run's validation split: [MASK]-input accuracy, GC-only retrieval."""
-    from splicebert_plugin.training.config import load_config
-    from splicebert_plugin.training.genebert.pretrain import GeneBertPretrainConfig, evaluate_pretrained
+    from splicebert_plugin.training.genebert.pretrain import evaluate_pretrained, evaluation_config
 
-    run = {key: value for key, value in summary["config"].items() if value is not None}
-    run.update(corpus=str(work / "corpus"), output_dir=str(work / "evaluation"))
-    config = load_config(GeneBertPretrainConfig, None, [f"--{key}={value}" for key, value in run.items()
-                                                        if key not in ("adam_betas", "region_config")])
-    return evaluate_pretrained(str(final), config)
+    return evaluate_pretrained(str(final), evaluation_config(summary["config"], [f"--corpus={work / 'corpus'}"]))
 
 
 def main(argv=None) -> int:

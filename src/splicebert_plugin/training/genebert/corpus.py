@@ -240,7 +240,9 @@ def track_file_stem(name: str) -> str:
     from urllib.parse import quote
 
     stem = quote(name, safe="")
-    return stem if stem not in ("", ".", "..") else quote(stem, safe="").replace(".", "%2E") or "%00"
+    if stem in ("", ".", ".."):  # not file names of their own
+        return stem.replace(".", "%2E") or "%00"
+    return stem
 
 
 class GeneBertCorpus:
@@ -266,8 +268,6 @@ class GeneBertCorpus:
             if not path.is_file():  # a corpus from before names were encoded
                 path = self.path / "tracks" / f"{name}.npy"
             self.tracks[name] = np.load(path)
-        if not self.tracks:
-            self.tracks = {p.stem: np.load(p) for p in sorted((self.path / "tracks").glob("*.npy"))}
 
     def __len__(self) -> int:
         return len(self.regions)

@@ -119,15 +119,14 @@ class GeneBertPretrainConfig(PretrainLoopConfig):
 
 def build_model(config: GeneBertPretrainConfig, corpus):
     """A GeneBERT pretraining model for ``corpus`` (its motifs are the matrix columns)."""
-    from ...genebert import GeneBertConfig, GeneBertForPreTraining
+    from ...genebert import GeneBertForPreTraining
 
     if config.init_from and _is_bert_folder(config.init_from):
         return _from_dnabert(config, corpus)
     if config.init_from:
         model = GeneBertForPreTraining.from_pretrained(config.init_from)
-        if model.config.tf_ids is not None and list(model.config.tf_ids) != corpus.tf_ids:
-            raise ConfigError(f"init_from {config.init_from} was trained on other motif columns than corpus "
-                              f"{corpus.path}: rebuild the corpus with its motifs or start from scratch")
+        check_motif_columns(model.config, corpus, f"init_from {config.init_from}",
+                            ": rebuild the corpus with its motifs or start from scratch")
         if model.config.region_values != config.values:
             log.warning("init_from %s was trained on %r matrix values; continuing on %r", config.init_from,
                         model.config.region_values, config.values)
@@ -141,14 +140,7 @@ def build_model(config: GeneBertPretrainConfig, corpus):
         overrides.update(hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout)
     if config.region_config:
         overrides["region_config"] = dict(config.region_config)
-    try:
-        model_config = GeneBertConfig.from_preset(
-            config.preset, num_tfs=len(corpus.tf_ids), tf_ids=list(corpus.tf_ids), region_bp=corpus.region_bp,
-            region_values=config.values, srm_weight=config.srm_weight, srm_loss=config.srm_loss, **overrides)
-    except ValueError as error:
-        raise ConfigError(f"model for corpus {corpus.path}: {error}") from None
-    model_config.architectures = ["GeneBertForPreTraining"]
-    model = GeneBertForPreTraining(model_config)
+    model = GeneBertForPreTraining(_model_config(config, corpus, f"model for corpus {corpus.path}", **overrides))
     if config.region_init:
         from .region_init import init_region_encoder
 
@@ -156,6 +148,27 @@ def build_model(config: GeneBertPretrainConfig, corpus):
         log.info("region encoder from %s (%d tensors), input normalisation %s", done["source"], done["tensors"],
                  done.get("normalisation"))
     return model
+
+
+def _model_config(config: GeneBertPretrainConfig, corpus, source: str, **settings):
+    """The preset's configuration for ``corpus`` (its motif columns and region length) with the
+    run's matrix values and losses, ``settings`` on top; a ValueError names ``source``."""
+    from ...genebert import GeneBertConfig
+
+    try:
+        model_config = GeneBertConfig.from_preset(
+            config.preset, num_tfs=len(corpus.tf_ids), tf_ids=list(corpus.tf_ids), region_bp=corpus.region_bp,
+            region_values=config.values, srm_weight=config.srm_weight, srm_loss=config.srm_loss, **settings)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    model_config.architectures = ["GeneBertForPreTraining"]
+    return model_config
+
+
+def check_motif_columns(model_config, corpus, what: str, hint: str = "") -> None:
+    """Refuse a model trained on other motif columns than ``corpus`` holds."""
+    if model_config.tf_ids is not None and list(model_config.tf_ids) != corpus.tf_ids:
+        raise ConfigError(f"{what} was trained on other motif columns than corpus {corpus.path}{hint}")
 
 
 def _is_bert_folder(path: str) -> bool:
@@ -169,7 +182,7 @@ def _from_dnabert(config: GeneBertPretrainConfig, corpus):
     region side from the preset and the corpus; the NSP head, Swin and projections start fresh."""
     from transformers import BertConfig
 
-    from ...genebert import GeneBertConfig, GeneBertForPreTraining
+    from ...genebert import GeneBertForPreTraining
 
     bert = BertConfig.from_pretrained(config.init_from)
     kmers = {4 ** k + 5: k for k in range(3, 7)}
@@ -183,13 +196,8 @@ def _from_dnabert(config: GeneBertPretrainConfig, corpus):
     overrides = {"region_config": dict(config.region_config)} if config.region_config else {}
     if config.srm_dim is not None:
         overrides["srm_dim"] = config.srm_dim
-    try:
-        model_config = GeneBertConfig.from_preset(
-            config.preset, num_tfs=len(corpus.tf_ids), tf_ids=list(corpus.tf_ids), region_bp=corpus.region_bp,
-            region_values=config.values, srm_weight=config.srm_weight, srm_loss=config.srm_loss, **sizes, **overrides)
-    except ValueError as error:
-        raise ConfigError(f"init_from {config.init_from} with corpus {corpus.path}: {error}") from None
-    model_config.architectures = ["GeneBertForPreTraining"]
+    model_config = _model_config(config, corpus, f"init_from {config.init_from} with corpus {corpus.path}",
+                                 **sizes, **overrides)
     model, info = GeneBertForPreTraining.from_pretrained(config.init_from, config=model_config,
                                                          output_loading_info=True)
     new_parts = ("cls.seq_relationship", "region_encoder", "seq_projection", "region_projection", "logit_scale")
@@ -303,33 +311,57 @@ def evaluate_pretrained(model_folder: str, config: GeneBertPretrainConfig, *, ba
     with MLM accuracy at ``[MASK]`` inputs; with ``baseline``, the GC-only retrieval R@1 on the
     same batches (:mod:`.retrieval_baseline`)."""
     from accelerate import Accelerator
-    from torch.utils.data import DataLoader
 
     from ...genebert import GeneBertForPreTraining
     from .corpus import GeneBertCorpus
     from .retrieval_baseline import gc_retrieval_baseline
-    from .samples import GeneBertSamples, collate_samples
+    from .samples import GeneBertSamples
 
     corpus = GeneBertCorpus(config.corpus)
     model = GeneBertForPreTraining.from_pretrained(model_folder)
-    if model.config.tf_ids is not None and list(model.config.tf_ids) != corpus.tf_ids:
-        raise ConfigError(f"{model_folder} was trained on other motif columns than corpus {corpus.path}")
-    common = dict(kmer=model.config.kmer, tracks=config.split_list("tracks") or None,
-                  num_regions=model.config.num_regions, values=config.values, seed=config.seed,
-                  val_fraction=config.val_fraction, exclude_contigs=config.split_list("exclude_contigs"),
-                  nsp=config.nsp)
-    val_set = GeneBertSamples(corpus, split="validation", **common)
+    check_motif_columns(model.config, corpus, model_folder)
+    val_set = GeneBertSamples(corpus, split="validation", **_sample_settings(config, model.config))
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
-    loader = DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
-                        generator=torch.Generator().manual_seed(config.seed + 1))
-    model, loader = accelerator.prepare(model, loader)
+    model, loader = accelerator.prepare(model, _validation_loader(val_set, config))
     result = evaluate(model, loader, accelerator, config)
     result["val_samples"] = len(val_set)
     if baseline and config.uses_regions:
-        train_set = GeneBertSamples(corpus, split="train", **common)
-        result["baseline"] = gc_retrieval_baseline(train_set, val_set, kmer=common["kmer"],
-                                                   num_regions=common["num_regions"], batch_size=config.batch_size)
+        train_set = GeneBertSamples(corpus, split="train", **_sample_settings(config, model.config))
+        result["baseline"] = gc_retrieval_baseline(train_set, val_set, kmer=train_set.kmer,
+                                                   num_regions=train_set.num_regions, batch_size=config.batch_size)
     return result
+
+
+def _sample_settings(config: GeneBertPretrainConfig, model_config) -> dict:
+    """``GeneBertSamples`` arguments of a run (the split and the sample layout the model reads)."""
+    return dict(kmer=model_config.kmer, tracks=config.split_list("tracks") or None,
+                num_regions=model_config.num_regions, values=config.values, seed=config.seed,
+                val_fraction=config.val_fraction, exclude_contigs=config.split_list("exclude_contigs"), nsp=config.nsp)
+
+
+def _validation_loader(val_set, config: GeneBertPretrainConfig):
+    """The validation batches of a run: in order, ``batch_size`` samples (the loop's evaluations
+    and ``evaluate_pretrained`` read the same batches)."""
+    from torch.utils.data import DataLoader
+
+    from .samples import collate_samples
+
+    return DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
+                      generator=torch.Generator().manual_seed(config.seed + 1))
+
+
+EVALUATION_KEYS = ("tracks", "values", "val_fraction", "exclude_contigs", "seed", "batch_size", "mask_fraction", "nsp",
+                   "srm_weight", "eval_batches")
+
+
+def evaluation_config(run: dict, overrides: Sequence[str] = ()) -> GeneBertPretrainConfig:
+    """The configuration that re-evaluates a run: the keys of its ``training_summary.json``
+    ``config`` that fix the validation split and masking (``EVALUATION_KEYS``), then
+    ``--key=value`` overrides (``--corpus=...`` at least)."""
+    from ..config import load_config
+
+    inherited = [f"--{key}={'' if run[key] is None else run[key]}" for key in EVALUATION_KEYS if key in run]
+    return load_config(GeneBertPretrainConfig, None, ["--output_dir=-", *inherited, *overrides])
 
 
 def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
@@ -348,11 +380,8 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
     set_seed(config.seed)  # the initial weights are a function of the seed
     model = build_model(config, corpus)
     kmer = model.config.kmer
-    common = dict(kmer=kmer, tracks=config.split_list("tracks") or None, num_regions=model.config.num_regions,
-                  values=config.values, seed=config.seed, val_fraction=config.val_fraction,
-                  exclude_contigs=config.split_list("exclude_contigs"), nsp=config.nsp)
-    train_set = GeneBertSamples(corpus, split="train", **common)
-    val_set = GeneBertSamples(corpus, split="validation", **common)
+    train_set = GeneBertSamples(corpus, split="train", **_sample_settings(config, model.config))
+    val_set = GeneBertSamples(corpus, split="validation", **_sample_settings(config, model.config))
 
     # parts of the model no loss reaches (Swin when srm_weight is 0, the NSP head without nsp)
     unused = not (config.nsp and config.uses_regions)
@@ -372,8 +401,7 @@ def pretrain_genebert(config: GeneBertPretrainConfig, *, progress: bool = True,
     train_loader = DataLoader(train_set, batch_sampler=LengthBucketBatchSampler(train_set, loader_batch,
                               seed=config.seed), collate_fn=collate_samples,
                               generator=torch.Generator().manual_seed(config.seed))
-    val_loader = DataLoader(val_set, batch_size=config.batch_size, collate_fn=collate_samples,
-                            generator=torch.Generator().manual_seed(config.seed + 1))
+    val_loader = _validation_loader(val_set, config)
     optimizer = torch.optim.AdamW(parameter_groups(model, config.weight_decay), lr=config.learning_rate,
                                   betas=tuple(config.adam_betas), eps=config.adam_epsilon)
     plateau = PlateauHalving(config.plateau_patience, config.plateau_factor)
