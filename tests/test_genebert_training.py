@@ -541,3 +541,31 @@ def test_pretraining_starts_from_dnabert_weights(tiny_corpus, tmp_path):
                                intermediate_size=48)).save_pretrained(tmp_path / "other")
     with pytest.raises(ConfigError, match="not DNABERT's"):
         build_model(tiny_run(tiny_corpus, tmp_path / "run", init_from=str(tmp_path / "other")), tiny_corpus)
+
+
+def test_pretraining_region_init_from_scratch_and_with_dnabert(tiny_corpus, tmp_path):
+    """The pretraining key region_init loads a local Swin folder into the region encoder, also when
+    the k-mer encoder comes from DNABERT (the documented paper setup); a GeneBERT init_from, which
+    has its own region encoder, is refused with it."""
+    from transformers import BertConfig, BertForMaskedLM, SwinConfig, SwinModel
+
+    from splicebert_plugin.training.genebert.pretrain import build_model
+
+    torch.manual_seed(2)
+    swin = SwinModel(SwinConfig(**TINY_SWIN, image_size=[10, len(tiny_corpus.tf_ids)]))
+    swin.save_pretrained(tmp_path / "swin")
+    (tmp_path / "swin" / "preprocessor_config.json").write_text(json.dumps({"image_mean": [0.25], "image_std": [0.5]}))
+    BertForMaskedLM(BertConfig(vocab_size=4**3 + 5, hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
+                               intermediate_size=64, max_position_embeddings=512)).save_pretrained(tmp_path / "dnabert3")
+    for init_from in (None, str(tmp_path / "dnabert3")):
+        model = build_model(tiny_run(tiny_corpus, tmp_path / "run", init_from=init_from,
+                                     region_init=str(tmp_path / "swin")), tiny_corpus)
+        mine = model.region_encoder.state_dict()
+        for key, value in swin.state_dict().items():
+            assert torch.equal(mine[key], value), (init_from, key)
+        assert (model.config.region_pixel_mean, model.config.region_pixel_std) == ([0.25], [0.5])
+    genebert = build_model(tiny_run(tiny_corpus, tmp_path / "run"), tiny_corpus)
+    genebert.save_pretrained(tmp_path / "genebert")
+    with pytest.raises(ConfigError, match="already holds a region encoder"):
+        build_model(tiny_run(tiny_corpus, tmp_path / "run", init_from=str(tmp_path / "genebert"),
+                             region_init=str(tmp_path / "swin")), tiny_corpus)

@@ -100,8 +100,6 @@ class GeneBertPretrainConfig(PretrainLoopConfig):
             raise ConfigError("mask_switch_step must be >= 0")
         if self.srm_batch not in SRM_BATCHES:
             raise ConfigError(f"srm_batch {self.srm_batch!r}: choose one of {SRM_BATCHES}")
-        if self.region_init and self.init_from:
-            raise ConfigError("region_init and init_from both set: init_from already holds a region encoder")
 
     @property
     def uses_regions(self) -> bool:
@@ -121,9 +119,10 @@ def build_model(config: GeneBertPretrainConfig, corpus):
     """A GeneBERT pretraining model for ``corpus`` (its motifs are the matrix columns)."""
     from ...genebert import GeneBertForPreTraining
 
-    if config.init_from and _is_bert_folder(config.init_from):
-        return _from_dnabert(config, corpus)
-    if config.init_from:
+    if config.init_from and not _is_bert_folder(config.init_from):
+        if config.region_init:
+            raise ConfigError(f"region_init and init_from both set: the GeneBERT folder {config.init_from} "
+                              "already holds a region encoder")
         model = GeneBertForPreTraining.from_pretrained(config.init_from)
         check_motif_columns(model.config, corpus, f"init_from {config.init_from}",
                             ": rebuild the corpus with its motifs or start from scratch")
@@ -133,14 +132,17 @@ def build_model(config: GeneBertPretrainConfig, corpus):
         model.config.srm_weight, model.config.srm_loss = config.srm_weight, config.srm_loss
         model.config.region_values = config.values
         return model
-    overrides = {name: getattr(config, name) for name in ("kmer", "hidden_size", "num_hidden_layers",
-                                                           "num_attention_heads", "intermediate_size", "srm_dim")
-                 if getattr(config, name) is not None}
-    if config.dropout is not None:
-        overrides.update(hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout)
-    if config.region_config:
-        overrides["region_config"] = dict(config.region_config)
-    model = GeneBertForPreTraining(_model_config(config, corpus, f"model for corpus {corpus.path}", **overrides))
+    if config.init_from:  # a DNABERT folder: the k-mer encoder from it, the region side fresh
+        model = _from_dnabert(config, corpus)
+    else:
+        overrides = {name: getattr(config, name) for name in ("kmer", "hidden_size", "num_hidden_layers",
+                                                               "num_attention_heads", "intermediate_size", "srm_dim")
+                     if getattr(config, name) is not None}
+        if config.dropout is not None:
+            overrides.update(hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout)
+        if config.region_config:
+            overrides["region_config"] = dict(config.region_config)
+        model = GeneBertForPreTraining(_model_config(config, corpus, f"model for corpus {corpus.path}", **overrides))
     if config.region_init:
         from .region_init import init_region_encoder
 
