@@ -42,10 +42,14 @@ def _rows(path: Path) -> list[list[str]]:
 
 def test_model_family_follows_the_folder(tiny_genebert, tiny_510):
     genebert = model_family(str(tiny_genebert))
-    assert genebert.name == "genebert" and genebert.token_class is None
+    from splicebert_plugin.genebert import GeneBertForTokenClassification
+
+    assert genebert.name == "genebert" and genebert.token_class is GeneBertForTokenClassification
+    assert genebert.kmer == 3 and genebert.max_nucleotides(tiny_genebert) == 128  # 128 positions of 3-mers
     ids = genebert.encode(["ACGTAC", "TTTTTT"])  # k = 3: [CLS] 4 k-mers [SEP]
     assert ids.shape == (2, 6) and (ids[:, 0] == 2).all() and (ids[:, -1] == 3).all()
-    assert model_family(str(tiny_510)).name == "splicebert"
+    splicebert = model_family(str(tiny_510))
+    assert splicebert.name == "splicebert" and splicebert.kmer == 1
 
 
 def test_promoter_finetuning_leaves_one_contig_out(three_contigs, tiny_genebert, tmp_path):

@@ -12,6 +12,13 @@ Splice sites (donor/acceptor vs GT/AG decoys, sequence classification, k folds o
         --config training/configs/splice_sites.yaml \
         --genome=hg19.fa --annotation=gencode.gtf.gz --model=path/to/SpliceBERT.510nt --output_dir=runs/ss
 
+Splice sites per nucleotide, SpliceAI's formulation (acceptor / donor / neither at every nucleotide
+of the annotated loci, blocks with 80, 400 or 2,000 nt of context as the model's positions allow,
+top-k accuracy and PR-AUC per class), from either model family:
+
+    accelerate launch training/finetune.py splice_nucleotides --config training/configs/splice_nucleotides.yaml \
+        --genome=hg19.fa --annotation=gencode.gtf.gz --context=400 --model=path/to/SpliceBERT.510nt --output_dir=runs/sn
+
 Promoter cores (TSS -34..+35 vs GC-matched genomic or DeePromoter negatives, leave one contig out)
 and TFBS peaks (vs dinucleotide shuffles), from a GeneBERT folder or any SpliceBERT model:
 
@@ -33,9 +40,12 @@ from splicebert_plugin.training.finetune.engine import (BranchpointConfig, Splic
                                                  finetune_splice_sites)
 from splicebert_plugin.training.finetune.promoter_tasks import (PromoterConfig, TfbsConfig, finetune_promoters,
                                                            finetune_tfbs)
+from splicebert_plugin.training.finetune.splice_nucleotides import (SpliceNucleotideConfig,
+                                                               finetune_splice_nucleotides)
 
 TASKS = {"branchpoints": (BranchpointConfig, finetune_branchpoints),
          "splice_sites": (SpliceSiteConfig, finetune_splice_sites),
+         "splice_nucleotides": (SpliceNucleotideConfig, finetune_splice_nucleotides),
          "promoters": (PromoterConfig, finetune_promoters),
          "tfbs": (TfbsConfig, finetune_tfbs)}
 

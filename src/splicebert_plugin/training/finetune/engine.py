@@ -45,9 +45,9 @@ from ...analysis.metrics import auroc, average_precision, f1_at
 from ..config import ConfigError
 from ...errors import UserError
 
-__all__ = ["BranchpointConfig", "Family", "FinetuneConfig", "Group", "SpliceSiteConfig", "Task", "binary_task",
-           "chromosome_folds", "finetune_branchpoints", "finetune_splice_sites", "fold_of_each", "labelled_dataset",
-           "load_for_task", "model_family", "run_task"]
+__all__ = ["BranchpointConfig", "Family", "FinetuneConfig", "Group", "SpliceSiteConfig", "Task", "base_model_dir",
+           "binary_task", "chromosome_folds", "finetune_branchpoints", "finetune_splice_sites", "fold_of_each",
+           "labelled_dataset", "load_for_task", "model_family", "run_task"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +139,8 @@ class Task:
     to_probability: Callable  # logits tensor -> probability tensor (one per label position)
     metric: Callable  # (labels, probabilities) numpy -> float, higher is better: early stopping
     metric_name: str
+    # (labels, probabilities) -> {name: value} on a test fold; None: AP, AUROC and F1 at 0.5
+    test_metrics: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -163,9 +165,15 @@ class Family:
 
     name: str
     sequence_class: Callable
-    token_class: Callable | None  # None: no per-nucleotide labels (k-mer tokens)
+    token_class: Callable  # token i + 1 starts at nucleotide i (nucleotides, or overlapping k-mers)
     encode: Callable  # equal-length sequences -> (N, L) int64 ids with [CLS] ... [SEP]
     load: Callable  # config.model -> the pretrained model (to be saved as the base of every fold)
+    kmer: int = 1  # nucleotides per token (1: one token per nucleotide)
+
+    def max_nucleotides(self, model_dir: Path) -> int:
+        """The longest input (nucleotides) of the saved model in ``model_dir``."""
+        positions = json.loads((Path(model_dir) / "config.json").read_text())["max_position_embeddings"]
+        return positions - 2 + self.kmer - 1
 
 
 def _encode_kmers(sequences: list[str], k: int) -> np.ndarray:
@@ -181,12 +189,13 @@ def model_family(model: str) -> Family:
     SpliceBERT's resolver takes: ``demo``, a release name, a folder)."""
     config_file = Path(model) / "config.json"
     if config_file.is_file() and json.loads(config_file.read_text()).get("model_type") == "genebert":
-        from ...genebert import GeneBertConfig, GeneBertForPreTraining, GeneBertForSequenceClassification
+        from ...genebert import (GeneBertConfig, GeneBertForPreTraining, GeneBertForSequenceClassification,
+                                 GeneBertForTokenClassification)
 
         kmer = GeneBertConfig.from_pretrained(model).kmer
-        return Family("genebert", GeneBertForSequenceClassification, None,
+        return Family("genebert", GeneBertForSequenceClassification, GeneBertForTokenClassification,
                        encode=functools.partial(_encode_kmers, k=kmer),
-                       load=lambda spec: GeneBertForPreTraining.from_pretrained(spec))
+                       load=lambda spec: GeneBertForPreTraining.from_pretrained(spec), kmer=kmer)
     from ...splicebert import tokenization
     from ...checkpoints.resolve import resolve_model
     from ...splicebert.modeling_splicebert import SpliceBertForSequenceClassification, SpliceBertForTokenClassification
@@ -248,10 +257,15 @@ def _accelerator(config):
     return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision)
 
 
+def base_model_dir(config) -> Path:
+    """Where a run saves its starting checkpoint (every fold loads from it)."""
+    return Path(config.output_dir) / "base_model"
+
+
 def _base_model(config, family: Family, accelerator, output: Path) -> Path:
     """The starting checkpoint saved once as a plain folder every fold loads from
     (``init: random``: its architecture with weights drawn from ``seed``)."""
-    model_dir = output / "base_model"
+    model_dir = base_model_dir(config)
     if accelerator.is_main_process:
         output.mkdir(parents=True, exist_ok=True)
         base = family.load(config.model)
@@ -349,6 +363,7 @@ def _cross_validate(accelerator, task: Task, group: Group, config, model_dir: Pa
     ``{"data", "folds": {"fold<k>": {...}}, "mean": {...}, "pooled": {...}}`` with the same
     metric names for every task (``test_ap``, ``test_auroc``, ``test_f1``; ``baseline_test_*``
     where the task has a baseline, else None)."""
+    test_metrics = task.test_metrics or _test_metrics
     folds, pooled = {}, {"labels": [], "probs": [], "baseline": []}
     for k in range(config.max_folds or group.folds):
         split = _fold_split(group.items, group.fold_of, k, group.folds)
@@ -360,8 +375,8 @@ def _cross_validate(accelerator, task: Task, group: Group, config, model_dir: Pa
         folds[f"fold{k}"] = {
             **group.describe_fold(k), "train": len(split["train"]), "valid": len(split["valid"]),
             "test": len(split["test"]), "test_positives": int((scored_labels == 1).sum()), "epochs": epochs,
-            f"best_valid_{task.metric_name}": best, **_test_metrics(scored_labels, scored_probs),
-            "baseline": None if baseline is None else _test_metrics(scored_labels, baseline),
+            f"best_valid_{task.metric_name}": best, **test_metrics(scored_labels, scored_probs),
+            "baseline": None if baseline is None else test_metrics(scored_labels, baseline),
         }
         if accelerator.is_main_process:
             with open(output / f"predictions_{group.name}_fold{k}.tsv", "w") as handle:
@@ -372,14 +387,14 @@ def _cross_validate(accelerator, task: Task, group: Group, config, model_dir: Pa
         pooled["probs"].append(scored_probs)
         if baseline is not None:
             pooled["baseline"].append(baseline)
-    names = list(_test_metrics(np.zeros(0), np.zeros(0)))
+    names = list(test_metrics(scored_labels, scored_probs))
     labels = np.concatenate(pooled["labels"])
     return {
         "data": group.data,
         "folds": folds,
         "mean": {name: float(np.mean([f[name] for f in folds.values()])) for name in names},
-        "pooled": _test_metrics(labels, np.concatenate(pooled["probs"])),
-        "pooled_baseline": _test_metrics(labels, np.concatenate(pooled["baseline"])) if pooled["baseline"] else None,
+        "pooled": test_metrics(labels, np.concatenate(pooled["probs"])),
+        "pooled_baseline": test_metrics(labels, np.concatenate(pooled["baseline"])) if pooled["baseline"] else None,
     }
 
 
@@ -426,8 +441,8 @@ def finetune_branchpoints(config: BranchpointConfig, *, progress: bool = True) -
     from .branchpoints import branchpoint_windows
 
     family = model_family(config.model)
-    if family.token_class is None:
-        raise UserError(f"branchpoints need one label per nucleotide: {family.name} models see k-mers; "
+    if family.kmer != 1:
+        raise UserError(f"branchpoints need one token per nucleotide: {family.name} models see k-mers; "
                          "start from a SpliceBERT model")
     task = Task("branchpoints", family.token_class, 2,
                  to_probability=lambda logits: torch.softmax(logits, -1)[..., 1],

@@ -69,7 +69,7 @@ def site_boundaries(transcript) -> dict[str, list[int]]:
     return {"donor": right, "acceptor": left}
 
 
-def _loci(transcripts) -> dict[tuple[str, str], list[tuple[int, int]]]:
+def merged_loci(transcripts) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """Transcript spans merged per (chrom, strand)."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for t in sorted(transcripts, key=lambda t: (t.chrom, t.strand, t.start, t.end)):
@@ -111,7 +111,7 @@ def splice_site_examples(genome, transcripts, kind: str, *, width: int = 400, de
         return reverse_complement(sequence) if strand == "-" else sequence
 
     positives, candidates = [], []  # candidates: (contig, strand, locus, boundaries array)
-    for (chrom, strand), spans in _loci(usable).items():
+    for (chrom, strand), spans in merged_loci(usable).items():
         contig = names.get(chrom)
         motif, offset = _MOTIFS[(kind, strand)]
         sites = np.array(sorted(annotated.get((contig, strand), ())), dtype=np.int64)
