@@ -72,11 +72,13 @@ def in_silico_mutagenesis(
     width: int | None = None,
     context: int = variant_effect.CONTEXT,
     batch_size: int = 16,
+    precision: str = "fp32",
 ) -> IsmResult:
     """ISM of ``sequence[region_start:region_end]`` (transcript orientation, 0-based).
 
     ``sequence`` must extend at least ``context`` nt beyond the region on both sides and be at
-    least ``width`` nt long (default: the model's length).
+    least ``width`` nt long (default: the model's length). ``precision``: ``fp32`` (exact),
+    ``bf16`` or ``int8`` (CPU), see ``scoring.precision``.
     """
     limit = model.config.max_position_embeddings - 2
     width = limit if width is None else width
@@ -85,7 +87,7 @@ def in_silico_mutagenesis(
     sequence = sequence.upper()
     if len(sequence) < width:
         raise UserError(f"sequence of {len(sequence)} nt is shorter than the window width {width}")
-    runner = ProbabilityModel(model, batch_size)
+    runner = ProbabilityModel(model, batch_size, precision)
     length = region_end - region_start
     kl_context = np.full((length, 4), np.nan)
     max_kl = np.full((length, 4), np.nan)

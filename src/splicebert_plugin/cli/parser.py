@@ -10,6 +10,7 @@ from . import analyze, manage, score
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
     from ..scoring.passes import DEFAULT_SCORES, ScoringOptions
+    from ..scoring.precision import PRECISIONS
 
     defaults = ScoringOptions()
     parser = argparse.ArgumentParser(prog="splicebert", description="SpliceBERT for RNA splicing: models and tools.")
@@ -32,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="never download (as HF_HUB_OFFLINE=1): use the cache only")
         p.add_argument("--revision", help="Hub revision of a Hub model (MultiMolecule's ports are pinned by default)")
         p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    def add_precision(p):
+        p.add_argument("--precision", default=defaults.precision, choices=list(PRECISIONS),
+                       help="arithmetic of the model passes: fp32 (default, exact), bf16 (faster, GPU or CPU), "
+                            "int8 (CPU); logits and scores stay float32/float64 (docs/scoring.md)")
+
     p = sub.add_parser("score", help="zero-shot splicing scores of the variants in a VCF (SpliceAI-style)")
     p.add_argument("-I", "--input", default="-", help="input VCF (.vcf, .vcf.gz, .bcf; default: stdin)")
     p.add_argument("-O", "--output", default="-", help="output VCF (.vcf or bgzipped .vcf.gz; default: stdout)")
@@ -47,13 +53,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="window centred on the variant (default) or on its nearest exon (paper's Vex-seq/MFASS)")
     p.add_argument("--window", type=int, help="window width in nt (default: the model's length, e.g. 510)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    add_precision(p)
     p.add_argument("--chunk-size", type=int, default=defaults.chunk_size,
                    help="records read and scored together (the unit shared out between processes)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from its .partial output (same command otherwise)")
+    p.add_argument("--precomputed", nargs="+", metavar="FILE",
+                   help="files of splicebert precompute (same model and options): the SNVs they hold are copied, "
+                        "the rest computed")
     p.add_argument("--example", action="store_true", help="score the bundled example (hg19 chr19 slice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=score.cmd_score)
+
+    p = sub.add_parser("precompute", help="score every SNV of a region set into a bgzipped, tabix-indexed file")
+    p.add_argument("-R", "--reference", required=True, help="genome FASTA with .fai index")
+    p.add_argument("-A", "--annotation", required=True, help="gene annotation (as for score)")
+    p.add_argument("-O", "--output", required=True, help="output .tsv.gz (bgzipped; a .tbi index is written beside)")
+    p.add_argument("--bed", help="regions (BED); default: every annotated exon with --flank nt each side")
+    p.add_argument("--flank", type=int, default=50, help="nt added to each side of an exon (default 50)")
+    add_model_args(p)
+    p.add_argument("--scores", default=",".join(DEFAULT_SCORES), help="comma-separated scores (as for score)")
+    p.add_argument("--mode", default=defaults.mode, choices=["variant", "exon"], help="window placement (as for score)")
+    p.add_argument("--window", type=int, help="window width in nt (default: the model's length)")
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    add_precision(p)
+    p.add_argument("--shard", metavar="K/N", help="score only the K-th of N equal parts (job arrays); merge the N "
+                                                  "files with precompute-merge")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run (same command otherwise)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=score.cmd_precompute)
+
+    p = sub.add_parser("precompute-merge", help="merge the shards of one precompute run (byte-identical to one run)")
+    p.add_argument("shards", nargs="+", help="the N shard files (any order)")
+    p.add_argument("-O", "--output", required=True, help="merged .tsv.gz (+ .tbi)")
+    p.set_defaults(func=score.cmd_precompute_merge)
 
     p = sub.add_parser("ism", help="in-silico mutagenesis of a region: KL-context of every substitution")
     add_model_args(p)
@@ -70,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="heatmap PNG")
     p.add_argument("--window", type=int, help="window width (default: the model's length)")
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    add_precision(p)
     p.set_defaults(func=score.cmd_ism)
 
     p = sub.add_parser("embed", help="nucleotide embeddings (hidden states of any layer) of sequences or genome sites")

@@ -111,10 +111,10 @@ def cmd_score(args) -> int:
         raise UsageError(f"{' and '.join(missing)} required (or --example for the bundled example)")
     scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
     options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
-                             chunk_size=args.chunk_size)
+                             chunk_size=args.chunk_size, precision=args.precision)
     # every input and output is checked before the model loads: a bad invocation fails at once
     with VcfScoringJob(args.input, args.output, args.reference, args.annotation, options=options,
-                       table=args.table, resume=args.resume) as job:
+                       table=args.table, resume=args.resume, precomputed=args.precomputed or ()) as job:
         model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
         if label == DEMO_LABEL:
             log.warning("scoring with the bundled demo model (a small model trained for demonstration, not the "
@@ -127,12 +127,43 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_precompute(args) -> int:
+    from ..checkpoints.resolve import resolve_model
+    from ..scoring.passes import ScoringOptions
+    from ..scoring.precompute_job import PrecomputeJob
+
+    scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
+    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
+                             precision=args.precision)
+    with PrecomputeJob(args.reference, args.annotation, args.output, bed=args.bed, flank=args.flank,
+                       options=options, shard=args.shard, resume=args.resume) as job:
+        model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
+        summary = job.run(model, model_label=label, progress=not args.quiet)
+    if job.processes.is_main:
+        shard = f" (shard {job.shard}/{job.shards})" if job.shards > 1 else ""
+        skipped = (f"; BED lines on contigs the genome lacks: {sum(summary.skipped_intervals.values())}"
+                   if summary.skipped_intervals else "")
+        resumed = f" after {summary.resumed} resumed" if summary.resumed else ""
+        print(f"splicebert precompute: {summary.positions} positions{resumed} of {job.total} in "
+              f"{summary.regions} regions{shard}, {summary.rows} rows; positions without an A/C/G/T reference: "
+              f"{summary.not_acgt}{skipped} -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_precompute_merge(args) -> int:
+    from ..scoring.precompute_job import merge
+
+    merge(args.shards, args.output)
+    print(f"splicebert precompute-merge: {len(args.shards)} shards -> {args.output} (+ .tbi)", file=sys.stderr)
+    return 0
+
+
 def cmd_ism(args) -> int:
     from ..analysis.ism import genome_region, in_silico_mutagenesis, plot_ism, sequence_region, write_ism
     from ..checkpoints.resolve import resolve_model
     from ..scoring.passes import ScoringOptions
 
-    options = ScoringOptions(width=args.window, batch_size=args.batch_size)  # checks --window, --batch-size
+    options = ScoringOptions(width=args.window, batch_size=args.batch_size, precision=args.precision)  # checked
     if args.region is not None and args.reference is None:
         raise UsageError("--region needs the genome: -R genome.fa")
     if args.region is not None and (args.region_start is not None or args.region_end is not None):
@@ -148,7 +179,8 @@ def cmd_ism(args) -> int:
         with Genome(args.reference) as genome:
             target = genome_region(genome, args.region, args.strand, width=width, context=options.context)
     result = in_silico_mutagenesis(model, target.sequence, target.region_start, target.region_end, width=width,
-                                   context=options.context, batch_size=options.batch_size)
+                                   context=options.context, batch_size=options.batch_size,
+                                   precision=options.precision)
     write_ism(result, target.positions, args.output, args.summary)
     if args.plot:
         plot_ism(result, args.plot, title=target.title, offset=0)

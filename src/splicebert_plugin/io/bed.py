@@ -90,3 +90,18 @@ def read_pairs(path: str | Path) -> Iterator[SitePair]:
                            f"({fields[0]}{strand} vs {fields[3]}{strand2})")
         name = fields[6] if len(fields) > 6 else f"{fields[0]}:{fields[1]}-{fields[4]}"
         yield SitePair(fields[0], first, second, strand, name)
+
+
+def read_intervals(path: str | Path) -> Iterator[tuple[str, int, int]]:
+    """``(chrom, start, end)`` of every line of a BED file (0-based, half-open; other columns ignored)."""
+    path = Path(path)
+    for lineno, fields in _records(path):
+        if len(fields) < 3:
+            raise BedError(f"{path} line {lineno}: a BED line needs at least 3 tab-separated columns")
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except ValueError:
+            raise BedError(f"{path} line {lineno}: start/end {fields[1]!r}/{fields[2]!r} are not integers") from None
+        if start < 0 or end <= start:
+            raise BedError(f"{path} line {lineno}: need 0 <= start < end, got {start}-{end}")
+        yield fields[0], start, end

@@ -10,7 +10,6 @@ chunks (memory does not grow with the input). The score math itself is
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -20,6 +19,7 @@ import torch
 from ..splicebert import tokenization
 from . import variant_effect
 from ..errors import UserError
+from .precision import PRECISIONS, forward_logits, prepare_model
 from .plan import (  # noqa: F401  (re-exported: the reason codes belong to the scoring API)
     CONTIG_NOT_IN_FASTA, EVENT_TOO_LONG, MODES, NO_OVERLAPPING_GENE, OFF_CONTIG, OUTSIDE_WINDOW, PARTIAL_CONTEXT,
     REASONS, REF_MISMATCH, UNSUPPORTED_ALLELE, Pair, Planner, RecordPlan, Skip,
@@ -39,8 +39,11 @@ class ScoringOptions:
     batch_size: int = 16
     context: int = variant_effect.CONTEXT
     chunk_size: int = 256
+    precision: str = "fp32"  # fp32 (exact), bf16, int8 (CPU): see scoring.precision
 
     def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise UserError(f"precision {self.precision!r} is unknown; choose one of {', '.join(PRECISIONS)}")
         if self.mode not in MODES:
             raise UserError(f"window mode {self.mode!r} is unknown; choose one of {MODES}")
         unknown = [s for s in self.scores if s not in ALL_SCORES]
@@ -101,20 +104,19 @@ class ProbabilityModel:
     """Batched nucleotide probabilities from a SpliceBERT masked-LM model (inference mode).
 
     The model is used as given: put it in eval mode and on its device before (``resolve_model``
-    does both).
+    does both). ``precision`` (:mod:`.precision`): ``fp32`` (exact), ``bf16`` or ``int8`` (CPU);
+    logits are float32 whatever the mode, and the model given is never changed.
     """
 
-    def __init__(self, model, batch_size: int = 16):
-        self.model = model
-        self.batch_size = batch_size
+    def __init__(self, model, batch_size: int = 16, precision: str = "fp32"):
         self.device = next(model.parameters()).device
+        self.model = prepare_model(model, precision)
+        self.batch_size = batch_size
+        self.precision = precision
 
     def _logits(self, ids: np.ndarray) -> torch.Tensor:
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
-                    else contextlib.nullcontext())
-        with torch.inference_mode(), autocast:
-            out = self.model(input_ids=torch.from_numpy(ids).to(self.device), output_hidden_states=False)
-        return out.logits.float()
+        with torch.inference_mode():
+            return forward_logits(self.model, torch.from_numpy(ids).to(self.device), self.precision)
 
     def nucleotide_probabilities(self, sequences: Sequence[str]) -> np.ndarray:
         """``(N, W, 4)`` float64 A/C/G/T probabilities of unmasked sequences of equal length."""
@@ -172,14 +174,15 @@ def score_pair(
     return scores, incomplete
 
 
-def score_sequences(model, wt: str, mt: str, v: int, ref_len: int = 1, alt_len: int = 1, **kwargs) -> dict[str, float]:
+def score_sequences(model, wt: str, mt: str, v: int, ref_len: int = 1, alt_len: int = 1, *,
+                    precision: str = "fp32", **kwargs) -> dict[str, float]:
     """Scores of one (WT, MT) pair of equal-length transcript-oriented sequences.
 
     >>> # score_sequences(model, wt_window, mt_window, v=255)["KL_CONTEXT"]
     """
     if len(wt) != len(mt):
         raise UserError(f"WT and MT must have the same length, got {len(wt)} and {len(mt)}")
-    probs = ProbabilityModel(model).nucleotide_probabilities([wt, mt])
+    probs = ProbabilityModel(model, precision=precision).nucleotide_probabilities([wt, mt])
     return score_pair(probs[0], probs[1], v, ref_len, alt_len, **kwargs)[0]
 
 
@@ -277,16 +280,22 @@ class VariantScorer:
     >>> # results = VariantScorer(model, genome, genes, ScoringOptions()).score(VcfReader("in.vcf"))
     """
 
-    def __init__(self, model, genome, genes, options: ScoringOptions = ScoringOptions()):
+    def __init__(self, model, genome, genes, options: ScoringOptions = ScoringOptions(), precomputed=None):
         self.options = options
         self.width = options.width_for(model)
         self.planner = Planner(genome, genes, width=self.width, mode=options.mode, context=options.context)
-        self.runner = ProbabilityModel(model, options.batch_size)
+        self.runner = ProbabilityModel(model, options.batch_size, options.precision)
+        #: ``result(record, genome contig) -> RecordResult | None`` (``precompute_job.PrecomputedLookup``)
+        self.precomputed = precomputed
 
     def score_chunk(self, records: Sequence) -> list[RecordResult]:
-        """Results of a list of records, in order."""
-        plans = [self.planner.plan(record) for record in records]
-        return score_plans(self.runner, plans, self.options.scores, context=self.options.context)
+        """Results of a list of records, in order (those the precomputed files hold are copied)."""
+        found = [None] * len(records)
+        if self.precomputed is not None:
+            found = [self.precomputed.result(record, self.planner.fasta_names.get(record.chrom)) for record in records]
+        plans = [self.planner.plan(record) for record, copied in zip(records, found) if copied is None]
+        computed = iter(score_plans(self.runner, plans, self.options.scores, context=self.options.context))
+        return [copied if copied is not None else next(computed) for copied in found]
 
     def score(self, records: Iterable) -> Iterator[RecordResult]:
         """Results in input order, ``chunk_size`` records at a time (memory does not grow with the input)."""

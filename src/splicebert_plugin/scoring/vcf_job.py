@@ -20,6 +20,7 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from . import parallel
 from . import passes as scoring
@@ -32,12 +33,14 @@ from ..io.outputs import OutputError, RunFiles, Target, check_not_active, check_
 from ..io.table import finish_table, table_format, tsv_lines
 from ..io.vcf import VcfReader, info_safe, parse_record, with_header_lines, with_info
 from ..errors import UserError
+from .precompute import Settings, weights_digest
+from .precomputed_lookup import PrecomputedLookup
 
 log = logging.getLogger(__name__)
 
 INFO_ID = "SpliceBERT"
 REASON_ID = "SpliceBERT_REASON"
-HEADER_PREFIX = "##SpliceBERT_"  # our own meta lines (model, window): replaced when re-scoring
+HEADER_PREFIX = "##SpliceBERT_"  # our own meta lines (model, window, precision): replaced when re-scoring
 TABLE_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "GENE", "STRAND")
 TABLE_TAIL = ("NOTE", "WINDOW_START", "VARIANT_INDEX")
 
@@ -56,6 +59,7 @@ def header_lines(options: scoring.ScoringOptions, model_label: str, width: int) 
         f'##INFO=<ID={REASON_ID},Number=1,Type=String,Description="Why SpliceBERT did not score this record. {codes}">',
         f"{HEADER_PREFIX}model={model_label}",
         f"{HEADER_PREFIX}window={options.mode}-centred,{width}nt",
+        f"{HEADER_PREFIX}precision={options.precision}",
     ]
 
 
@@ -137,16 +141,18 @@ class VcfScoringJob:
 
     def __init__(self, input_vcf: str, output_vcf: str, genome: str, annotation: str, *,
                  options: scoring.ScoringOptions = scoring.ScoringOptions(), table: str | None = None,
-                 resume: bool = False):
+                 resume: bool = False, precomputed: Sequence[str] = ()):
         self.input_vcf, self.output_vcf, self.table, self.options, self.resume = (
             input_vcf, output_vcf, table, options, resume)
+        self.precomputed_paths = list(precomputed)
         if table is not None and not is_stream(table):
             table_format(table)
         #: outputs written in place as they come (stdout, devices, FIFOs), never through .partial files
         self._streams = {role: path for role, path in (("vcf", output_vcf), ("table", table)) if is_stream(path)}
         self._check_streams()
         check_output_paths({"-O": output_vcf, "--table": table},
-                           {"-I": input_vcf, "-R": genome, "-A": annotation, "the genome index": f"{genome}.fai"})
+                           {"-I": input_vcf, "-R": genome, "-A": annotation, "the genome index": f"{genome}.fai",
+                            **{f"--precomputed {p}": p for p in self.precomputed_paths}})
         self.processes = parallel.Processes()
         if self.processes.world > 1 and input_vcf == "-":
             raise UserError("several processes cannot share standard input: pass the VCF with -I")
@@ -165,6 +171,7 @@ class VcfScoringJob:
         self.genome_path = genome
         self._check_leftovers()
         self.genes = read_annotation(self.annotation)
+        self.lookup = PrecomputedLookup(self.precomputed_paths) if self.precomputed_paths else None
         self.genome = Genome(genome)
         try:
             self.reader = VcfReader(input_vcf)
@@ -197,6 +204,7 @@ class VcfScoringJob:
         return {"input (-I)": file_id(self.input_vcf), "genome (-R)": file_id(self.genome_path),
                 "annotation (-A)": file_id(self.annotation), "model (-m)": model_label, "window": width,
                 "mode": options.mode, "scores": ",".join(options.scores), "context": options.context,
+                "precision": options.precision, "precomputed": [file_id(p) for p in self.precomputed_paths],
                 "outputs": [str(p.resolve()) for p in self._outputs]}
 
     def _check_leftovers(self) -> None:
@@ -215,6 +223,8 @@ class VcfScoringJob:
 
     def close(self) -> None:
         self.genome.close()
+        if self.lookup is not None:
+            self.lookup.close()
 
     def __enter__(self) -> "VcfScoringJob":
         return self
@@ -248,7 +258,10 @@ class VcfScoringJob:
         from tqdm import tqdm
 
         options = self.options
-        scorer = scoring.VariantScorer(model, self.genome, self.genes, options)
+        scorer = scoring.VariantScorer(model, self.genome, self.genes, options, precomputed=self.lookup)
+        if self.lookup is not None:
+            self.lookup.check(Settings(model_label, weights_digest(model), scorer.width, options.mode, options.context,
+                                       options.precision, tuple(options.scores)))
         header = with_header_lines(self.reader.header, header_lines(options, model_label, scorer.width),
                                    owned_prefixes=(HEADER_PREFIX,))
         header_text = "\n".join(header) + "\n"
@@ -372,14 +385,17 @@ def score_vcf(
     model_label: str = "",
     progress: bool = True,
     resume: bool = False,
+    precomputed: Sequence[str] = (),
 ) -> ScoreSummary:
     """Score every record of ``input_vcf``; write ``output_vcf`` (and ``table``). ``-`` = stdin/stdout.
 
     Under ``torchrun`` / ``accelerate launch`` every process scores its share of the chunks and
-    the first process writes one output, identical to a single-process run.
+    the first process writes one output, identical to a single-process run. ``precomputed``:
+    files of ``splicebert precompute`` made with this model and these options; the SNVs they
+    hold are copied from them (the same bytes as computing them), the rest computed.
     """
     with VcfScoringJob(input_vcf, output_vcf, genome, annotation, options=options, table=table,
-                       resume=resume) as job:
+                       resume=resume, precomputed=precomputed) as job:
         return job.run(model, model_label=model_label, progress=progress)
 
 
