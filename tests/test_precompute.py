@@ -136,6 +136,11 @@ def test_mismatched_or_unusable_files_are_refused(tmp_path, bed, precomputed, ti
                                                                    "int8")
     assert "scores:" in refused("--precomputed", precomputed, "--scores", "KL_CONTEXT")
     assert "weights:" in refused("--precomputed", precomputed, "-m", "demo")
+    # the same weights under another path: accepted (the label is for people, the weights decide)
+    moved = tmp_path / "same_weights"
+    shutil.copytree(tiny_510, moved)
+    assert main(["score", "-q", "-I", str(vcf), "-O", str(tmp_path / "moved.vcf"), "-R", str(FASTA), "-A", str(GENES),
+                 "-m", str(moved), "--precomputed", str(precomputed)]) == 0
     bare = tmp_path / "bare.tsv.gz"
     shutil.copy(precomputed, bare)
     assert "has no tabix index" in refused("--precomputed", bare)

@@ -73,10 +73,15 @@ def columns(scores: Sequence[str]) -> tuple[str, ...]:
 
 
 def weights_digest(model) -> str:
-    """sha256 over the model's config (JSON) and every tensor of its state dict (names and bytes)."""
+    """sha256 over the model's config (JSON, without where it was loaded from or which
+    transformers wrote it) and every tensor of its state dict (names, shapes and bytes)."""
+    import json
+
     import torch
 
-    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    config = {k: v for k, v in model.config.to_dict().items()
+              if not k.startswith("_") and k not in ("transformers_version", "architectures", "dtype", "torch_dtype")}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
         digest.update(str(tuple(tensor.shape)).encode())
