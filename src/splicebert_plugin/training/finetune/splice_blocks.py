@@ -24,7 +24,7 @@ import numpy as np
 
 from ...errors import UserError
 from ...scoring.windows import reverse_complement
-from .splice_sites import merged_loci, site_boundaries
+from .splice_sites import merged_loci, site_boundaries, transcripts_on_genome
 
 NEITHER, ACCEPTOR, DONOR = 0, 1, 2
 IGNORED = -100
@@ -76,19 +76,15 @@ def splice_blocks(genome, transcripts, *, block: int, context: int) -> BlockSet:
     source = WindowSource(genome)
     flank = context // 2
     sites: dict[tuple[str, str], dict[int, int]] = {}
-    usable = []
-    for t in transcripts:
-        contig = source.contig(t.chrom, prefix="transcript ")
-        if contig is None:
-            continue
-        usable.append(t)
+    usable = transcripts_on_genome(source, transcripts)
+    for contig, t in usable:
         found = sites.setdefault((contig, t.strand), {})
         for position, label in site_nucleotides(t).items():
             if found.setdefault(position, label) != label:
                 raise UserError(f"{contig}:{position + 1} ({t.strand}) is an acceptor in one transcript and a "
                                 f"donor in another: the annotation contradicts itself")
     blocks = []
-    for (chrom, strand), spans in merged_loci(usable).items():
+    for (chrom, strand), spans in merged_loci([t for _, t in usable]).items():
         contig = source.names.get(chrom)
         labelled = sites.get((contig, strand), {})
         for start, end in spans:

@@ -69,6 +69,17 @@ def site_boundaries(transcript) -> dict[str, list[int]]:
     return {"donor": right, "acceptor": left}
 
 
+def transcripts_on_genome(source, transcripts) -> list[tuple[str, object]]:
+    """``(genome contig, transcript)`` of the transcripts whose contig the genome has (a
+    ``io.genome.WindowSource``; the others are counted in its ``skipped``)."""
+    usable = []
+    for t in transcripts:
+        contig = source.contig(t.chrom, prefix="transcript ")
+        if contig is not None:
+            usable.append((contig, t))
+    return usable
+
+
 def merged_loci(transcripts) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """Transcript spans merged per (chrom, strand)."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -96,13 +107,10 @@ def splice_site_examples(genome, transcripts, kind: str, *, width: int = 400, de
     half = width // 2
 
     annotated: dict[tuple[str, str], set[int]] = {}
-    usable = []
-    for t in transcripts:
-        contig = source.contig(t.chrom, prefix="transcript ")
-        if contig is None:
-            continue
-        usable.append(t)
+    usable = transcripts_on_genome(source, transcripts)
+    for contig, t in usable:
         annotated.setdefault((contig, t.strand), set()).update(site_boundaries(t)[kind])
+    usable = [t for _, t in usable]
 
     def window(contig, strand, boundary, prefix):
         sequence = source.fetch(contig, boundary - half, boundary + half, prefix=prefix)

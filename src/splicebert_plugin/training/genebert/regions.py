@@ -30,26 +30,10 @@ class RegionError(UserError):
 
 def read_bed_regions(path: str | Path) -> list[Region]:
     """The intervals of a BED file (plain or gzip), sorted by contig and start."""
-    from ...io.text import lines as text_lines
+    from ...io.bed import read_intervals
 
-    path = Path(path)
-    if not path.is_file():
-        raise RegionError(f"region file {path} does not exist")
-    regions = []
-    for lineno, line in text_lines(path, RegionError):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        fields = line.split("\t")
-        if len(fields) < 3:
-            raise RegionError(f"{path} line {lineno}: a BED line needs chrom, start and end (tab-separated)")
-        try:
-            start, end = int(fields[1]), int(fields[2])
-        except ValueError:
-            raise RegionError(f"{path} line {lineno}: start/end {fields[1]!r}/{fields[2]!r} are not integers") from None
-        if not 0 <= start < end:
-            raise RegionError(f"{path} line {lineno}: need 0 <= start < end, got {start}-{end}")
-        regions.append(Region(fields[0], start, end))
-    return sorted(regions, key=lambda r: (r.chrom, r.start, r.end))
+    return sorted((Region(chrom, start, end) for chrom, start, end in read_intervals(path)),
+                  key=lambda r: (r.chrom, r.start, r.end))
 
 
 def parse_peak_name(name: str) -> Region:
