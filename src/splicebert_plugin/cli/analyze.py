@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, UserError
 
 
 def _parse_layers(text: str, model) -> list[int]:
@@ -85,6 +85,26 @@ def cmd_attention(args) -> int:
                                seed=args.seed, progress=not args.quiet)
     skipped = ", ".join(f"{n} {reason}" for reason, n in result["skipped"].items()) or "none"
     print(f"splicebert attention: {result['pairs']} pairs -> {args.output}; skipped: {skipped}", file=sys.stderr)
+    return 0
+
+
+def cmd_benchmark(args) -> int:
+    from ..analysis.benchmark_job import run_benchmark
+    from ..checkpoints.resolve import resolve_model
+
+    if args.name != "vexseq":
+        raise UserError(f"benchmark {args.name}: not built yet (MFASS and MaPSy come next); vexseq is available")
+    model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
+    result = run_benchmark(args.name, model, args.output, model_label=label, genome=args.reference,
+                           mirror=args.mirror, data_dir=args.data_dir, batch_size=args.batch_size,
+                           precision=args.precision, n_boot=args.bootstrap, seed=args.seed, progress=not args.quiet)
+    print(f"# {args.name}: {result['variants']} SNVs ({result['positives']} SDV), windows: {result['windows']}")
+    print("score\tAP\tAP 95% CI\tAUROC\tAUROC 95% CI\tthe paper's AP")
+    for row in result["results"]:
+        paper = "" if row["paper_ap"] is None else f"{row['paper_ap']:.3f}"
+        print(f"{row['score']}\t{row['ap']:.4f}\t{row['ap_low']:.4f}-{row['ap_high']:.4f}\t{row['auroc']:.4f}\t"
+              f"{row['auroc_low']:.4f}-{row['auroc_high']:.4f}\t{paper}")
+    print(f"# written to {args.output}/ (results.md, results.tsv, scores.tsv, excluded.tsv, pr.png)", file=sys.stderr)
     return 0
 
 

@@ -157,6 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=analyze.cmd_evaluate, direction=None)
 
+    p = sub.add_parser("benchmark", help="the paper's variant benchmark (Vex-seq) in one command, with baselines")
+    p.add_argument("name", choices=["vexseq", "mfass", "mapsy"], help="the benchmark (mfass, mapsy: not built yet)")
+    add_model_args(p)
+    p.add_argument("-R", "--reference", help="hg19 FASTA: exon-centred genome windows (the paper's); default: the "
+                                             "sequences the dataset carries")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--data-dir", help="a folder holding the dataset's files (no download)")
+    source.add_argument("--mirror", metavar="URL", help="raw-file host stand-in: files read at "
+                                                        "URL/<owner>/<repo>/<commit>/<path>")
+    p.add_argument("-O", "--output", required=True, help="results folder (scores.tsv, results.tsv/.md, pr.png)")
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    add_precision(p)
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=analyze.cmd_benchmark)
+
     p = sub.add_parser("download", help="fetch the released weights (and built-in annotations) into the cache")
     p.add_argument("names", nargs="*", metavar="NAME",
                    help="SpliceBERT.510nt, SpliceBERT.1024nt, SpliceBERT-human.510nt (any case) or all")

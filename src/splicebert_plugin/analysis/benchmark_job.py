@@ -1,0 +1,175 @@
+"""``splicebert benchmark``: a labelled variant set scored zero-shot, against the distance baseline
+and the paper's number, with one command (``docs/benchmarks.md``).
+
+Windows: with a genome (``-R``), the paper's exon-centred window of the model's length around
+the tested exon (``scoring.windows.exon_centred_window``), SNV placed in it; without one, the
+sequences the dataset carries (the exon with 100 nt of intron on each side; cut to the model's
+length around the SNV when longer). The output says which. Scores: KL-context (larger = more
+disruptive), the distance baseline is minus the distance to the nearer exon end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..io.outputs import write_text_atomic
+from ..scoring import variant_effect
+from ..scoring.windows import exon_centred_window, orient
+from .evaluation import evaluate, plot_precision_recall
+from .variant_benchmarks import BenchmarkVariant, read_vexseq
+
+#: the paper's zero-shot KL-context AP (SpliceBERT.510nt, splice-site dinucleotide SNVs removed)
+PAPER_AP = {"vexseq": 0.182}
+TITLES = {"vexseq": "Vex-seq (CAGI5, HepG2; SDV: delta PSI < -24)"}
+REF_DIFFERS = "REF differs from the genome"
+
+
+def _pairs_from_dataset(variants, limit: int):
+    """``(variant, wt, mt, v, note)`` from the dataset's own sequences."""
+    for variant in variants:
+        wt, mt, v = variant.ref_seq, variant.alt_seq, variant.sequence_index
+        note = ""
+        if len(wt) > limit:
+            start = min(max(0, v - limit // 2), len(wt) - limit)
+            wt, mt, v = wt[start : start + limit], mt[start : start + limit], v - start
+            note = f"cut to {limit} nt"
+        yield variant, wt, mt, v, note
+
+
+def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter, excluded: list):
+    from ..io.contigs import ContigMap
+    from ..io.genome import Genome
+
+    with Genome(genome_path) as genome:
+        names = ContigMap(genome.contigs, f"genome {genome.path.name}")
+        for variant in variants:
+            contig = names.get(variant.chrom)
+            if contig is None:
+                skipped["contig not in the genome"] += 1
+                excluded.append((variant.id, "contig not in the genome"))
+                continue
+            window = exon_centred_window(variant.exon_start - 1, variant.exon_end, variant.strand, width)
+            genomic, off = genome.fetch(contig, window.start, window.end)
+            wt = orient(genomic, variant.strand)
+            v = window.index(variant.pos - 1)
+            ref, alt = orient(variant.ref, variant.strand), orient(variant.alt, variant.strand)
+            if not 0 <= v < width:
+                skipped["SNV outside the exon-centred window"] += 1
+                excluded.append((variant.id, "SNV outside the exon-centred window"))
+                continue
+            if wt[v] != ref:
+                skipped[REF_DIFFERS] += 1
+                excluded.append((variant.id, REF_DIFFERS))
+                continue
+            yield variant, wt, wt[:v] + alt + wt[v + 1 :], v, "OFF_CONTIG" if off else ""
+
+
+def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32", context: int = 100,
+                progress: bool = True):
+    """KL-context of every ``(variant, wt, mt, v, note)``; returns ``[(variant, score, note), ...]``
+    in input order (windows of one length are batched together)."""
+    from tqdm import tqdm
+
+    from ..scoring.passes import ProbabilityModel
+
+    runner = ProbabilityModel(model, batch_size, precision)
+    pairs = list(pairs)
+    by_length: dict[int, list[int]] = {}
+    for i, (_, wt, _, _, _) in enumerate(pairs):
+        by_length.setdefault(len(wt), []).append(i)
+    scores = [None] * len(pairs)
+    bar = tqdm(total=len(pairs), desc="scoring", unit=" variants", file=sys.stderr, disable=not progress)
+    for indices in by_length.values():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            probs = runner.nucleotide_probabilities([pairs[i][1] for i in chunk] + [pairs[i][2] for i in chunk])
+            for j, i in enumerate(chunk):
+                kl = variant_effect.kl_divergence(probs[len(chunk) + j], probs[j])
+                value, missing = variant_effect.kl_context_score(kl, pairs[i][3], 1, context)
+                note = pairs[i][4]
+                if missing:
+                    note = "&".join(filter(None, [note, "PARTIAL_CONTEXT"]))
+                scores[i] = (pairs[i][0], float(value), note)
+            bar.update(len(chunk))
+    bar.close()
+    return scores
+
+
+def _markdown(name: str, rows: list[dict], info: dict) -> str:
+    lines = [f"# {TITLES[name]}", "",
+             f"- model: {info['model']}", f"- windows: {info['windows']}",
+             f"- variants: {info['variants']} SNVs scored ({info['positives']} SDV); excluded: "
+             + (", ".join(f"{reason} {count}" for reason, count in info["excluded"].items()) or "none"),
+             "- sources: " + "; ".join(f"{s['repo']}@{s['commit'][:10]} {s['path']} (sha256 {s['sha256'][:12]})"
+                                       for s in info["sources"]),
+             "", "| score | AP (95 % CI) | AUROC (95 % CI) | the paper's AP |", "|---|---|---|---|"]
+    for row in rows:
+        paper = "" if row["paper_ap"] is None else f"{row['paper_ap']:.3f} (SpliceBERT.510nt)"
+        lines.append(f"| {row['score']} | {row['ap']:.3f} ({row['ap_low']:.3f}-{row['ap_high']:.3f}) | "
+                     f"{row['auroc']:.3f} ({row['auroc_low']:.3f}-{row['auroc_high']:.3f}) | {paper} |")
+    lines += ["", f"Chance AP (the share of SDVs): {info['positives'] / info['variants']:.3f}. The paper's number "
+              "is for its own run (SpliceBERT.510nt weights, hg19 exon-centred windows); compare like with like."]
+    return "\n".join(lines) + "\n"
+
+
+def run_benchmark(name: str, model, output: str, *, model_label: str = "", genome: str | None = None,
+                  mirror: str | None = None, data_dir: str | None = None, batch_size: int = 16,
+                  precision: str = "fp32", n_boot: int = 1000, seed: int = 0, progress: bool = True) -> dict:
+    """Fetch (once), parse, score, evaluate and write ``scores.tsv``, ``excluded.tsv``,
+    ``results.tsv``, ``results.md``, ``pr.png`` and ``summary.json`` into ``output``."""
+    from ..io.table import write_tsv
+    from ..sources.benchmark_data import DATASETS, dataset_files
+
+    if name not in DATASETS:
+        raise UserError(f"benchmark {name!r} is not built yet; available: {', '.join(sorted(DATASETS))}")
+    files = dataset_files(name, mirror=mirror, data_dir=data_dir, progress=progress)
+    data = read_vexseq([path for _, path, _ in files])
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"-O {output} is a file: name a folder for the results")
+    out.mkdir(parents=True, exist_ok=True)
+    limit = model.config.max_position_embeddings - 2
+    skipped, excluded = Counter(data.excluded), list(data.excluded_rows)
+    if genome is not None:
+        pairs = _pairs_from_genome(data.variants, genome, limit, skipped, excluded)
+        windows = f"genome {Path(genome).name}, exon-centred {limit}-nt windows (the paper's placement)"
+    else:
+        pairs = _pairs_from_dataset(data.variants, limit)
+        windows = "the dataset's sequences (exon with 100 nt of intron each side, transcript orientation)"
+    scored = score_pairs(model, pairs, batch_size=batch_size, precision=precision, progress=progress)
+    if not scored:
+        raise UserError(f"no {name} variant could be scored (excluded: {dict(skipped)})")
+    labels = np.array([v.label for v, _, _ in scored])
+    kl = np.array([s for _, s, _ in scored])
+    distance = -np.array([v.distance_to_splice_site for v, _, _ in scored], dtype=float)
+    results = {"KL_CONTEXT": evaluate(kl, labels, n_boot=n_boot, seed=seed),
+               "distance to splice site (baseline)": evaluate(distance, labels, n_boot=n_boot, seed=seed)}
+    rows = [{"score": score, **ev.as_dict(), "paper_ap": PAPER_AP.get(name) if score == "KL_CONTEXT" else None}
+            for score, ev in results.items()]
+    info = {"dataset": name, "model": model_label, "windows": windows, "variants": len(scored),
+            "positives": int(labels.sum()), "excluded": dict(skipped), "precision": precision,
+            "sources": [{"repo": f"{s.owner}/{s.repo}", "commit": s.commit, "path": s.path, "sha256": digest}
+                        for s, _, digest in files]}
+    write_tsv(str(out / "scores.tsv"), [_score_row(v, s, note) for v, s, note in scored])
+    write_text_atomic(out / "excluded.tsv", "ID\tREASON\n" + "".join(f"{vid}\t{reason}\n" for vid, reason in excluded))
+    write_tsv(str(out / "results.tsv"), rows)
+    write_text_atomic(out / "results.md", _markdown(name, rows, info))
+    write_text_atomic(out / "summary.json", json.dumps({**info, "results": rows}, indent=2) + "\n")
+    plot_precision_recall({score: (labels, values, results[score].ap)
+                           for score, values in (("KL_CONTEXT", kl), ("distance to splice site (baseline)", distance))},
+                          str(out / "pr.png"), prevalence=float(labels.mean()),
+                          title=f"{TITLES[name]}: {len(labels)} SNVs, {int(labels.sum())} SDV")
+    return {**info, "results": rows}
+
+
+def _score_row(variant: BenchmarkVariant, score: float, note: str) -> dict:
+    return {"ID": variant.id, "CHROM": variant.chrom, "POS": variant.pos, "REF": variant.ref, "ALT": variant.alt,
+            "STRAND": variant.strand, "EXON_START": variant.exon_start, "EXON_END": variant.exon_end,
+            "DELTA_PSI": variant.delta_psi, "LABEL": variant.label, "KL_CONTEXT": repr(score),
+            "DISTANCE": variant.distance_to_splice_site, "NOTE": note}
