@@ -537,6 +537,12 @@ def test_pretraining_starts_from_dnabert_weights(tiny_corpus, tmp_path):
     assert model.config.region_values == "max_score" and model.config.tf_ids == tiny_corpus.tf_ids
     assert torch.equal(model.bert.encoder.layer[0].output.dense.weight, bert.bert.encoder.layer[0].output.dense.weight)
     assert torch.equal(model.cls.predictions.transform.dense.weight, bert.cls.predictions.transform.dense.weight)
+    # the run's dropout override reaches a DNABERT start too
+    dropped = build_model(tiny_run(tiny_corpus, tmp_path / "run", init_from=str(tmp_path / "dnabert3"), kmer=None,
+                                   hidden_size=None, num_hidden_layers=None, num_attention_heads=None,
+                                   intermediate_size=None, dropout=0.25), tiny_corpus)
+    assert (dropped.config.hidden_dropout_prob, dropped.config.attention_probs_dropout_prob) == (0.25, 0.25)
+    assert dropped.bert.encoder.layer[0].output.dropout.p == 0.25
     BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=24, num_hidden_layers=1, num_attention_heads=2,
                                intermediate_size=48)).save_pretrained(tmp_path / "other")
     with pytest.raises(ConfigError, match="not DNABERT's"):

@@ -198,6 +198,8 @@ def _from_dnabert(config: GeneBertPretrainConfig, corpus):
     overrides = {"region_config": dict(config.region_config)} if config.region_config else {}
     if config.srm_dim is not None:
         overrides["srm_dim"] = config.srm_dim
+    if config.dropout is not None:  # as for a model from scratch; otherwise the preset's
+        overrides.update(hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout)
     model_config = _model_config(config, corpus, f"init_from {config.init_from} with corpus {corpus.path}",
                                  **sizes, **overrides)
     model, info = GeneBertForPreTraining.from_pretrained(config.init_from, config=model_config,
