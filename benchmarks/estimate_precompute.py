@@ -22,24 +22,14 @@ import torch
 
 from splicebert_plugin.checkpoints import load_masked_lm, write_random_original_checkpoint
 from splicebert_plugin.io.annotation import read_annotation
-from splicebert_plugin.scoring.precompute import exon_intervals
+from splicebert_plugin.scoring.precompute import exon_intervals, merge_intervals
 
 
 def merged_length(intervals) -> int:
-    total, by_chrom = 0, {}
-    for chrom, start, end in intervals:
-        by_chrom.setdefault(chrom, []).append((start, end))
-    for spans in by_chrom.values():
-        spans.sort()
-        lo, hi = spans[0]
-        for start, end in spans[1:]:
-            if start <= hi:
-                hi = max(hi, end)
-            else:
-                total += hi - lo
-                lo, hi = start, end
-        total += hi - lo
-    return total
+    """Positions covered by ``intervals`` once overlaps are merged (the regions precompute scores)."""
+    intervals = list(intervals)
+    merged = merge_intervals(intervals, sorted({chrom for chrom, _, _ in intervals}))
+    return sum(end - start for _, start, end in merged)
 
 
 def flops_per_pass(width: int = 510) -> float:

@@ -125,6 +125,12 @@ class Target:
     finish: Callable[[Path, Path], None] | None = None  # None: the text is the final file
 
 
+def file_identity(path: str | Path) -> str:
+    """A file's resolved path, size and modification time: what a resumed run must find unchanged."""
+    info = Path(path).stat()
+    return f"{Path(path).resolve()} size={info.st_size} mtime_ns={info.st_mtime_ns}"
+
+
 def _partial(path: Path) -> Path:
     return Path(f"{path}{PARTIAL}")
 

@@ -45,6 +45,13 @@ class Settings:
     precision: str
     scores: tuple[str, ...]
 
+    @classmethod
+    def of_run(cls, model, label: str, width: int, options) -> "Settings":
+        """The settings of scoring with ``model`` (labelled ``label``) in ``width``-nt windows and
+        ``options`` (a ``passes.ScoringOptions``)."""
+        return cls(label, weights_digest(model), width, options.mode, options.context, options.precision,
+                   tuple(options.scores))
+
     def header_lines(self) -> list[str]:
         values = {**asdict(self), "scores": ",".join(self.scores)}
         return [f"##{FORMAT}"] + [f"##{key}={value}" for key, value in values.items()]

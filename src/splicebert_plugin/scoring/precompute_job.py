@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from ..io.outputs import RunFiles, Target, check_not_active, check_output_paths
+from ..io.bed import read_intervals
+from ..io.outputs import RunFiles, Target, check_not_active, check_output_paths, file_identity
 from ..io.tabix import compress, index
 from . import parallel
 from .passes import ScoringOptions, VariantScorer, chunks
 from .precompute import (SHARD_PREFIX, Settings, columns, exon_intervals, merge_intervals, positions, result_rows,
-                         shard_bounds, snv_records, weights_digest)
+                         shard_bounds, snv_records)
 from .vcf_job import PartialRun
 
 _POSITIONS_PER_CHUNK = 64
@@ -52,12 +53,6 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 def shard_file(output: str | Path, shard: int, shards: int) -> Path:
     return Path(f"{output}.shard{shard}of{shards}.tsv.gz")
-
-
-def _read_bed_intervals(path: str) -> list[tuple[str, int, int]]:
-    from ..io.bed import read_intervals
-
-    return list(read_intervals(path))
 
 
 class PrecomputeJob:
@@ -93,7 +88,7 @@ class PrecomputeJob:
         try:
             names = ContigMap(self.genome.contigs, f"genome {self.genome.path.name}")
             names.require_overlap(self.genes.contigs, f"annotation {self.genes.source}")
-            raw = _read_bed_intervals(bed) if bed else list(exon_intervals(self.genes, flank))
+            raw = read_intervals(bed) if bed else exon_intervals(self.genes, flank)
             kept, self.skipped = [], {}
             for chrom, start, end in raw:
                 contig = names.get(chrom)
@@ -126,12 +121,8 @@ class PrecomputeJob:
         return shard_file(self.output, self.shard, self.shards) if self.processes.world > 1 else Path(self.output)
 
     def _identity(self, settings: Settings) -> dict:
-        def file_id(path) -> str:
-            info = Path(path).stat()
-            return f"{Path(path).resolve()} size={info.st_size} mtime_ns={info.st_mtime_ns}"
-
-        return {"genome (-R)": file_id(self.genome_path), "annotation (-A)": file_id(self.annotation),
-                "regions": file_id(self.bed) if self.bed else f"exons +-{self.flank}", "settings": repr(settings),
+        return {"genome (-R)": file_identity(self.genome_path), "annotation (-A)": file_identity(self.annotation),
+                "regions": file_identity(self.bed) if self.bed else f"exons +-{self.flank}", "settings": repr(settings),
                 "shard": f"{self.shard}/{self.shards}", "output": str(self._target().resolve())}
 
     def run(self, model, *, model_label: str = "", progress: bool = True) -> PrecomputeSummary:
@@ -139,8 +130,7 @@ class PrecomputeJob:
 
         options = self.options
         scorer = VariantScorer(model, self.genome, self.genes, options)
-        settings = Settings(model_label, weights_digest(model), scorer.width, options.mode, options.context,
-                            options.precision, tuple(options.scores))
+        settings = Settings.of_run(model, model_label, scorer.width, options)
         header = settings.header_lines()
         if self.shards > 1:
             header.append(f"{SHARD_PREFIX}{self.shard}/{self.shards}")

@@ -29,11 +29,12 @@ from ..sources.gencode import annotation_file
 from ..io.bgzf import bgzip_file
 from ..io.contigs import ContigMap
 from ..io.genome import Genome
-from ..io.outputs import OutputError, RunFiles, Target, check_not_active, check_output_paths, is_stream, run_files
+from ..io.outputs import (OutputError, RunFiles, Target, check_not_active, check_output_paths, file_identity,
+                          is_stream, run_files)
 from ..io.table import finish_table, table_format, tsv_lines
 from ..io.vcf import VcfReader, info_safe, parse_record, with_header_lines, with_info
 from ..errors import UserError
-from .precompute import Settings, weights_digest
+from .precompute import Settings
 from .precomputed_lookup import PrecomputedLookup
 
 log = logging.getLogger(__name__)
@@ -196,15 +197,11 @@ class VcfScoringJob:
     def _identity(self, model_label: str, width: int) -> dict:
         """What a resumed run must share with the interrupted one: every input's identity and every
         option that changes the output."""
-        def file_id(path) -> str:
-            info = Path(path).stat()
-            return f"{Path(path).resolve()} size={info.st_size} mtime_ns={info.st_mtime_ns}"
-
         options = self.options
-        return {"input (-I)": file_id(self.input_vcf), "genome (-R)": file_id(self.genome_path),
-                "annotation (-A)": file_id(self.annotation), "model (-m)": model_label, "window": width,
+        return {"input (-I)": file_identity(self.input_vcf), "genome (-R)": file_identity(self.genome_path),
+                "annotation (-A)": file_identity(self.annotation), "model (-m)": model_label, "window": width,
                 "mode": options.mode, "scores": ",".join(options.scores), "context": options.context,
-                "precision": options.precision, "precomputed": [file_id(p) for p in self.precomputed_paths],
+                "precision": options.precision, "precomputed": [file_identity(p) for p in self.precomputed_paths],
                 "outputs": [str(p.resolve()) for p in self._outputs]}
 
     def _check_leftovers(self) -> None:
@@ -260,8 +257,7 @@ class VcfScoringJob:
         options = self.options
         scorer = scoring.VariantScorer(model, self.genome, self.genes, options, precomputed=self.lookup)
         if self.lookup is not None:
-            self.lookup.check(Settings(model_label, weights_digest(model), scorer.width, options.mode, options.context,
-                                       options.precision, tuple(options.scores)))
+            self.lookup.check(Settings.of_run(model, model_label, scorer.width, options))
         header = with_header_lines(self.reader.header, header_lines(options, model_label, scorer.width),
                                    owned_prefixes=(HEADER_PREFIX,))
         header_text = "\n".join(header) + "\n"
