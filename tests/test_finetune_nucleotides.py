@@ -116,6 +116,7 @@ def _check_against_sklearn(out, summary, folds):
     return group
 
 
+@pytest.mark.slow  # three folds end to end; the GeneBERT fold below covers the path in the fast run
 def test_splicebert_per_nucleotide_cross_validation(tmp_path, tiny_510):
     # four of the example genes (three on +, one on -) keep the run short
     lines = [line for line in open(GENES) if line.startswith("#") or line.split("\t")[0] in
