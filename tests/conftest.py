@@ -258,3 +258,21 @@ def tiny_genebert(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("gb") / "model"
     GeneBertForPreTraining(tiny_config()).save_pretrained(str(folder))
     return folder
+
+
+def assert_results_match_sklearn(folder: Path) -> dict:
+    """The AP and AUROC of a ``splicebert benchmark`` results folder equal scikit-learn's on the
+    labels and scores it wrote (KL-context and minus the distance); returns the results rows."""
+    import csv
+
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    scores = list(csv.DictReader(open(folder / "scores.tsv"), delimiter="\t"))
+    labels = [int(r["LABEL"]) for r in scores]
+    results = {row["score"]: row for row in csv.DictReader(open(folder / "results.tsv"), delimiter="\t")}
+    for name, values in (("KL_CONTEXT", [float(r["KL_CONTEXT"]) for r in scores]),
+                         ("distance to splice site (baseline)", [-float(r["DISTANCE"]) for r in scores])):
+        assert float(results[name]["ap"]) == pytest.approx(average_precision_score(labels, values), abs=1e-12)
+        assert float(results[name]["auroc"]) == pytest.approx(roc_auc_score(labels, values), abs=1e-12)
+        assert float(results[name]["ap_low"]) <= float(results[name]["ap"]) <= float(results[name]["ap_high"])
+    return results

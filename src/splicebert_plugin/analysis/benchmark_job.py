@@ -1,10 +1,10 @@
 """``splicebert benchmark``: a labelled variant set scored zero-shot, against the distance baseline
 and the paper's number, with one command (``docs/benchmarks.md``).
 
-Windows: with a genome (``-R``), the paper's exon-centred window of the model's length around
-the tested exon (``scoring.windows.exon_centred_window``), SNV placed in it; without one, the
-sequences the dataset carries (the exon with 100 nt of intron on each side; cut to the model's
-length around the SNV when longer). The output says which. Scores: KL-context (larger = more
+Windows: with a genome (``-R``, the build of the dataset's coordinates), the paper's exon-centred
+window of the model's length around the tested exon (``scoring.windows.exon_centred_window``),
+SNV placed in it; without one, the sequences the dataset carries (cut to the model's length
+around the SNV when longer). The output says which. Scores: KL-context (larger = more
 disruptive), the distance baseline is minus the distance to the nearer exon end.
 """
 
@@ -22,12 +22,10 @@ from ..io.outputs import write_text_atomic
 from ..scoring import variant_effect
 from ..scoring.windows import exon_centred_window, orient
 from .evaluation import evaluate, plot_precision_recall
-from .variant_benchmarks import BenchmarkVariant, read_vexseq
+from .variant_benchmarks import BENCHMARKS, Benchmark, BenchmarkVariant
 
-#: the paper's zero-shot KL-context AP (SpliceBERT.510nt, splice-site dinucleotide SNVs removed)
-PAPER_AP = {"vexseq": 0.182}
-TITLES = {"vexseq": "Vex-seq (CAGI5, HepG2; SDV: delta PSI < -24)"}
 REF_DIFFERS = "REF differs from the genome"
+NO_POSITION = "no genomic position"
 
 
 def _pairs_from_dataset(variants, limit: int):
@@ -42,17 +40,24 @@ def _pairs_from_dataset(variants, limit: int):
         yield variant, wt, mt, v, note
 
 
-def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter, excluded: list):
+def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter, excluded: list, build: str):
     from ..io.contigs import ContigMap
     from ..io.genome import Genome
 
+    def skip(variant, reason):
+        skipped[reason] += 1
+        excluded.append((variant.id, reason))
+
+    checked = 0
     with Genome(genome_path) as genome:
         names = ContigMap(genome.contigs, f"genome {genome.path.name}")
         for variant in variants:
+            if variant.pos is None or variant.exon_start is None:
+                skip(variant, NO_POSITION)
+                continue
             contig = names.get(variant.chrom)
             if contig is None:
-                skipped["contig not in the genome"] += 1
-                excluded.append((variant.id, "contig not in the genome"))
+                skip(variant, "contig not in the genome")
                 continue
             window = exon_centred_window(variant.exon_start - 1, variant.exon_end, variant.strand, width)
             genomic, off = genome.fetch(contig, window.start, window.end)
@@ -60,14 +65,16 @@ def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter,
             v = window.index(variant.pos - 1)
             ref, alt = orient(variant.ref, variant.strand), orient(variant.alt, variant.strand)
             if not 0 <= v < width:
-                skipped["SNV outside the exon-centred window"] += 1
-                excluded.append((variant.id, "SNV outside the exon-centred window"))
+                skip(variant, "SNV outside the exon-centred window")
                 continue
+            checked += 1
             if wt[v] != ref:
-                skipped[REF_DIFFERS] += 1
-                excluded.append((variant.id, REF_DIFFERS))
+                skip(variant, REF_DIFFERS)
                 continue
             yield variant, wt, wt[:v] + alt + wt[v + 1 :], v, "OFF_CONTIG" if off else ""
+    if checked and skipped[REF_DIFFERS] > checked / 2:
+        raise UserError(f"{skipped[REF_DIFFERS]} of {checked} REF alleles differ from {genome_path}: the dataset's "
+                        f"coordinates are {build}; give an {build} FASTA with -R")
 
 
 def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32", context: int = 100,
@@ -101,20 +108,23 @@ def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32", 
     return scores
 
 
-def _markdown(name: str, rows: list[dict], info: dict) -> str:
-    lines = [f"# {TITLES[name]}", "",
+def _markdown(bench: Benchmark, rows: list[dict], info: dict) -> str:
+    lines = [f"# {bench.title}", "",
              f"- model: {info['model']}", f"- windows: {info['windows']}",
-             f"- variants: {info['variants']} SNVs scored ({info['positives']} SDV); excluded: "
+             f"- variants: {info['variants']} SNVs scored ({info['positives']} {bench.positive}); excluded: "
              + (", ".join(f"{reason} {count}" for reason, count in info["excluded"].items()) or "none"),
              "- sources: " + "; ".join(f"{s['repo']}@{s['commit'][:10]} {s['path']} (sha256 {s['sha256'][:12]})"
                                        for s in info["sources"]),
              "", "| score | AP (95 % CI) | AUROC (95 % CI) | the paper's AP |", "|---|---|---|---|"]
     for row in rows:
-        paper = "" if row["paper_ap"] is None else f"{row['paper_ap']:.3f} (SpliceBERT.510nt)"
+        paper = "" if row["score"] != "KL_CONTEXT" else (
+            "not reported" if row["paper_ap"] is None else f"{row['paper_ap']:.3f} (SpliceBERT.510nt)")
         lines.append(f"| {row['score']} | {row['ap']:.3f} ({row['ap_low']:.3f}-{row['ap_high']:.3f}) | "
                      f"{row['auroc']:.3f} ({row['auroc_low']:.3f}-{row['auroc_high']:.3f}) | {paper} |")
-    lines += ["", f"Chance AP (the share of SDVs): {info['positives'] / info['variants']:.3f}. The paper's number "
-              "is for its own run (SpliceBERT.510nt weights, hg19 exon-centred windows); compare like with like."]
+    lines += ["", f"Chance AP (the share of {bench.positive}s): {info['positives'] / info['variants']:.3f}."]
+    if bench.paper_ap is not None:
+        lines[-1] += (" The paper's number is for its own run (SpliceBERT.510nt weights, hg19 exon-centred windows); "
+                      "compare like with like.")
     return "\n".join(lines) + "\n"
 
 
@@ -124,12 +134,16 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
     """Fetch (once), parse, score, evaluate and write ``scores.tsv``, ``excluded.tsv``,
     ``results.tsv``, ``results.md``, ``pr.png`` and ``summary.json`` into ``output``."""
     from ..io.table import write_tsv
-    from ..sources.benchmark_data import DATASETS, dataset_files
+    from ..sources.benchmark_data import dataset_files
 
-    if name not in DATASETS:
-        raise UserError(f"benchmark {name!r} is not built yet; available: {', '.join(sorted(DATASETS))}")
+    if name not in BENCHMARKS:
+        raise UserError(f"unknown benchmark {name!r}; choose one of {', '.join(sorted(BENCHMARKS))}")
+    bench = BENCHMARKS[name]
+    if genome is not None and bench.genome_build is None:
+        raise UserError(f"{name} is scored on the sequences it carries ({bench.sequences}): it gives no genomic "
+                        "position of its SNVs, so -R is not used; leave it out")
     files = dataset_files(name, mirror=mirror, data_dir=data_dir, progress=progress)
-    data = read_vexseq([path for _, path, _ in files])
+    data = bench.read([path for _, path, _ in files])
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise UserError(f"-O {output} is a file: name a folder for the results")
@@ -137,11 +151,12 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
     limit = model.config.max_position_embeddings - 2
     skipped, excluded = Counter(data.excluded), list(data.excluded_rows)
     if genome is not None:
-        pairs = _pairs_from_genome(data.variants, genome, limit, skipped, excluded)
-        windows = f"genome {Path(genome).name}, exon-centred {limit}-nt windows (the paper's placement)"
+        pairs = _pairs_from_genome(data.variants, genome, limit, skipped, excluded, bench.genome_build)
+        windows = (f"genome {Path(genome).name} ({bench.genome_build} coordinates), exon-centred {limit}-nt windows "
+                   "(the paper's placement)")
     else:
         pairs = _pairs_from_dataset(data.variants, limit)
-        windows = "the dataset's sequences (exon with 100 nt of intron each side, transcript orientation)"
+        windows = bench.sequences
     scored = score_pairs(model, pairs, batch_size=batch_size, precision=precision, progress=progress)
     if not scored:
         raise UserError(f"no {name} variant could be scored (excluded: {dict(skipped)})")
@@ -150,26 +165,31 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
     distance = -np.array([v.distance_to_splice_site for v, _, _ in scored], dtype=float)
     results = {"KL_CONTEXT": evaluate(kl, labels, n_boot=n_boot, seed=seed),
                "distance to splice site (baseline)": evaluate(distance, labels, n_boot=n_boot, seed=seed)}
-    rows = [{"score": score, **ev.as_dict(), "paper_ap": PAPER_AP.get(name) if score == "KL_CONTEXT" else None}
+    rows = [{"score": score, **ev.as_dict(), "paper_ap": bench.paper_ap if score == "KL_CONTEXT" else None}
             for score, ev in results.items()]
     info = {"dataset": name, "model": model_label, "windows": windows, "variants": len(scored),
-            "positives": int(labels.sum()), "excluded": dict(skipped), "precision": precision,
+            "positives": int(labels.sum()), "positive": bench.positive, "excluded": dict(skipped),
+            "precision": precision,
             "sources": [{"repo": f"{s.owner}/{s.repo}", "commit": s.commit, "path": s.path, "sha256": digest}
                         for s, _, digest in files]}
-    write_tsv(str(out / "scores.tsv"), [_score_row(v, s, note) for v, s, note in scored])
+    write_tsv(str(out / "scores.tsv"), [_score_row(bench, v, s, note) for v, s, note in scored])
     write_text_atomic(out / "excluded.tsv", "ID\tREASON\n" + "".join(f"{vid}\t{reason}\n" for vid, reason in excluded))
     write_tsv(str(out / "results.tsv"), rows)
-    write_text_atomic(out / "results.md", _markdown(name, rows, info))
+    write_text_atomic(out / "results.md", _markdown(bench, rows, info))
     write_text_atomic(out / "summary.json", json.dumps({**info, "results": rows}, indent=2) + "\n")
     plot_precision_recall({score: (labels, values, results[score].ap)
                            for score, values in (("KL_CONTEXT", kl), ("distance to splice site (baseline)", distance))},
                           str(out / "pr.png"), prevalence=float(labels.mean()),
-                          title=f"{TITLES[name]}: {len(labels)} SNVs, {int(labels.sum())} SDV")
+                          title=f"{bench.title}: {len(labels)} SNVs, {int(labels.sum())} {bench.positive}")
     return {**info, "results": rows}
 
 
-def _score_row(variant: BenchmarkVariant, score: float, note: str) -> dict:
-    return {"ID": variant.id, "CHROM": variant.chrom, "POS": variant.pos, "REF": variant.ref, "ALT": variant.alt,
-            "STRAND": variant.strand, "EXON_START": variant.exon_start, "EXON_END": variant.exon_end,
-            "DELTA_PSI": variant.delta_psi, "LABEL": variant.label, "KL_CONTEXT": repr(score),
+def _score_row(bench: Benchmark, variant: BenchmarkVariant, score: float, note: str) -> dict:
+    def blank(value):
+        return "" if value is None else value
+
+    return {"ID": variant.id, "CHROM": variant.chrom, "POS": blank(variant.pos), "REF": variant.ref,
+            "ALT": variant.alt, "STRAND": variant.strand, "EXON_START": blank(variant.exon_start),
+            "EXON_END": blank(variant.exon_end), "SEQUENCE_INDEX": variant.sequence_index,
+            bench.effect_column: variant.effect, "LABEL": variant.label, "KL_CONTEXT": repr(score),
             "DISTANCE": variant.distance_to_splice_site, "NOTE": note}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import UsageError, UserError
+from ..errors import UsageError
 
 
 def _parse_layers(text: str, model) -> list[int]:
@@ -92,13 +92,12 @@ def cmd_benchmark(args) -> int:
     from ..analysis.benchmark_job import run_benchmark
     from ..checkpoints.resolve import resolve_model
 
-    if args.name != "vexseq":
-        raise UserError(f"benchmark {args.name}: not built yet (MFASS and MaPSy come next); vexseq is available")
     model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)
     result = run_benchmark(args.name, model, args.output, model_label=label, genome=args.reference,
                            mirror=args.mirror, data_dir=args.data_dir, batch_size=args.batch_size,
                            precision=args.precision, n_boot=args.bootstrap, seed=args.seed, progress=not args.quiet)
-    print(f"# {args.name}: {result['variants']} SNVs ({result['positives']} SDV), windows: {result['windows']}")
+    print(f"# {args.name}: {result['variants']} SNVs ({result['positives']} {result['positive']}), "
+          f"windows: {result['windows']}")
     print("score\tAP\tAP 95% CI\tAUROC\tAUROC 95% CI\tthe paper's AP")
     for row in result["results"]:
         paper = "" if row["paper_ap"] is None else f"{row['paper_ap']:.3f}"

@@ -157,11 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=analyze.cmd_evaluate, direction=None)
 
-    p = sub.add_parser("benchmark", help="the paper's variant benchmark (Vex-seq) in one command, with baselines")
-    p.add_argument("name", choices=["vexseq", "mfass", "mapsy"], help="the benchmark (mfass, mapsy: not built yet)")
+    p = sub.add_parser("benchmark", help="the paper's variant benchmarks (Vex-seq, MFASS, MaPSy) in one command, "
+                                         "with a baseline")
+    p.add_argument("name", choices=["vexseq", "mfass", "mapsy"], help="the benchmark")
     add_model_args(p)
-    p.add_argument("-R", "--reference", help="hg19 FASTA: exon-centred genome windows (the paper's); default: the "
-                                             "sequences the dataset carries")
+    p.add_argument("-R", "--reference", help="hg19 FASTA (vexseq, mfass): exon-centred genome windows (the paper's); "
+                                             "default: the sequences the dataset carries (mapsy: always)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--data-dir", help="a folder holding the dataset's files (no download)")
     source.add_argument("--mirror", metavar="URL", help="raw-file host stand-in: files read at "

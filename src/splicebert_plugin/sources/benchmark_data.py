@@ -37,15 +37,20 @@ class SourceFile:
 
 
 _MMSPLICE_PAPER = ("gagneurlab", "MMSplice_paper", "89e9885c39604945885b462ff5b7c7f08c47f269")
+# the commit of the last change to the authors' script that writes snv_data_clean.txt
+_MFASS = ("KosuriLab", "MFASS", "9660bd155b4bc702be54845d66684d480a6d629b")
 
-#: dataset -> its files (the MMSplice paper's copies of the CAGI5 Vex-seq tables: the training
-#: table with its exon +-100 nt sequences and the test table with MMSplice's predictions and the
-#: same sequences)
+#: dataset -> its files. Vex-seq: the MMSplice paper's copies of the CAGI5 tables (the training
+#: table with its exon +-100 nt sequences, the test table with MMSplice's predictions and the same
+#: sequences). MFASS: the authors' cleaned SNV table. MaPSy: the MMSplice paper's table of the
+#: CAGI5 MaPSy variants with their reporter sequences and the authors' calls.
 DATASETS: dict[str, tuple[SourceFile, ...]] = {
     "vexseq": (
         SourceFile(*_MMSPLICE_PAPER, "data/vexseq/HepG2_delta_PSI_CAGI_training_sided.csv"),
         SourceFile(*_MMSPLICE_PAPER, "data/vexseq/MMSplice_test_pred.csv"),
     ),
+    "mfass": (SourceFile(*_MFASS, "processed_data/snv/snv_data_clean.txt"),),
+    "mapsy": (SourceFile(*_MMSPLICE_PAPER, "data/mapsy/mapsy.txt"),),
 }
 
 
