@@ -134,15 +134,19 @@ def _mfass_rows(genome):
     return rows + specials, truth, excluded
 
 
+def _mirror(tmp_path_factory, name, build_rows, header, delimiter):
+    """(mirror root, the file at its path in the raw-file host layout, truth, expected exclusions)."""
+    rows, truth, excluded = build_rows(read_fasta_text(FASTA))
+    root = tmp_path_factory.mktemp("mirror")
+    (source,) = DATASETS[name]
+    path = root / source.owner / source.repo / source.commit / source.path
+    _write(path, header, rows, delimiter)
+    return root, path, truth, excluded
+
+
 @pytest.fixture(scope="module")
 def mfass(tmp_path_factory):
-    genome = read_fasta_text(FASTA)
-    rows, truth, excluded = _mfass_rows(genome)
-    root = tmp_path_factory.mktemp("mirror")
-    (source,) = DATASETS["mfass"]
-    path = root / source.owner / source.repo / source.commit / source.path
-    _write(path, MFASS_HEADER, rows, "\t")
-    return root, path, truth, excluded
+    return _mirror(tmp_path_factory, "mfass", _mfass_rows, MFASS_HEADER, "\t")
 
 
 def test_mfass_labels_exclusions_and_coordinates_by_hand(mfass):
@@ -258,13 +262,7 @@ def _mapsy_rows(genome):
 
 @pytest.fixture(scope="module")
 def mapsy(tmp_path_factory):
-    genome = read_fasta_text(FASTA)
-    rows, truth, excluded = _mapsy_rows(genome)
-    root = tmp_path_factory.mktemp("mirror")
-    (source,) = DATASETS["mapsy"]
-    path = root / source.owner / source.repo / source.commit / source.path
-    _write(path, MAPSY_HEADER, rows, ",")
-    return root, path, truth, excluded
+    return _mirror(tmp_path_factory, "mapsy", _mapsy_rows, MAPSY_HEADER, ",")
 
 
 def test_mapsy_labels_exclusions_and_exon_by_hand(mapsy):

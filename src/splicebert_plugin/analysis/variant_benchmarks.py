@@ -125,6 +125,26 @@ def _rows(path: Path, required: Sequence[str], dataset: str, delimiter: str = ",
             yield lineno, row
 
 
+def _unique_rows(out: VariantSet, paths, columns: Sequence[str], dataset: str, id_column: str, *,
+                 delimiter: str = ",", not_variant: Callable[[dict], bool] | None = None):
+    """``(path, lineno, row, id)`` of each row of ``paths`` that is a variant not seen before, with a
+    valid strand (rows that are not variants, and repeated IDs, are counted in ``out``)."""
+    seen = set()
+    for path in paths:
+        for lineno, row in _rows(Path(path), columns, dataset, delimiter):
+            vid = row[id_column]
+            if not_variant is not None and not_variant(row):
+                out.exclude(vid, NOT_A_VARIANT)
+                continue
+            if vid in seen:
+                out.exclude(vid, DUPLICATE)
+                continue
+            seen.add(vid)
+            if row["strand"] not in ("+", "-"):
+                raise UserError(f"{path} line {lineno}: strand {row['strand']!r} is not + or -")
+            yield path, lineno, row, vid
+
+
 def _integers(path, lineno: int, row: dict, *names: str) -> list[int]:
     try:
         return [int(float(row[name])) if row[name].strip() not in ("", "NA") else None for name in names]
@@ -166,39 +186,30 @@ def _oriented(base: str, strand: str) -> str:
 def read_vexseq(paths: Sequence[str | Path], *, threshold: float = VEXSEQ_SDV_BELOW) -> VariantSet:
     """The Vex-seq SNVs of the tables in ``paths`` (in order), labelled, with exclusions counted."""
     out = VariantSet([])
-    seen = set()
-    for path in paths:
-        for lineno, row in _rows(Path(path), VEXSEQ_COLUMNS, "Vex-seq"):
-            vid = row["ID"]
-            pos, start, end = _integers(path, lineno, row, "hg19_variant_position", "start", "end")
-            if None in (pos, start, end):
-                raise UserError(f"{path} line {lineno}: a position is missing")
-            if row["strand"] not in ("+", "-"):
-                raise UserError(f"{path} line {lineno}: strand {row['strand']!r} is not + or -")
-            if vid in seen:
-                out.exclude(vid, DUPLICATE)
-                continue
-            seen.add(vid)
-            ref, alt = row["reference"].upper(), row["variant"].upper()
-            if not _is_snv(ref, alt):
-                out.exclude(vid, NOT_SNV)
-                continue
-            if _in_splice_dinucleotide(pos, start, end):
-                out.exclude(vid, SPLICE_DINUCLEOTIDE)
-                continue
-            delta = _number(row["HepG2_delta_psi"])
-            if math.isnan(delta):
-                out.exclude(vid, NO_LABEL)
-                continue
-            strand = row["strand"]
-            v = pos - (start - FLANK) if strand == "+" else (end + FLANK) - pos
-            ref_seq, alt_seq = row["REF_SEQ"].upper(), row["ALT_SEQ"].upper()
-            if not _carries(ref_seq, alt_seq, v, _oriented(ref, strand), _oriented(alt, strand)):
-                out.exclude(vid, SEQUENCE_MISMATCH)
-                continue
-            out.variants.append(BenchmarkVariant(vid, row["seqnames"], pos, ref, alt, strand, start, end, delta,
-                                                 int(delta < threshold), ref_seq, alt_seq, v,
-                                                 _distance(pos, start, end)))
+    for path, lineno, row, vid in _unique_rows(out, paths, VEXSEQ_COLUMNS, "Vex-seq", "ID"):
+        pos, start, end = _integers(path, lineno, row, "hg19_variant_position", "start", "end")
+        if None in (pos, start, end):
+            raise UserError(f"{path} line {lineno}: a position is missing")
+        ref, alt = row["reference"].upper(), row["variant"].upper()
+        if not _is_snv(ref, alt):
+            out.exclude(vid, NOT_SNV)
+            continue
+        if _in_splice_dinucleotide(pos, start, end):
+            out.exclude(vid, SPLICE_DINUCLEOTIDE)
+            continue
+        delta = _number(row["HepG2_delta_psi"])
+        if math.isnan(delta):
+            out.exclude(vid, NO_LABEL)
+            continue
+        strand = row["strand"]
+        v = pos - (start - FLANK) if strand == "+" else (end + FLANK) - pos
+        ref_seq, alt_seq = row["REF_SEQ"].upper(), row["ALT_SEQ"].upper()
+        if not _carries(ref_seq, alt_seq, v, _oriented(ref, strand), _oriented(alt, strand)):
+            out.exclude(vid, SEQUENCE_MISMATCH)
+            continue
+        out.variants.append(BenchmarkVariant(vid, row["seqnames"], pos, ref, alt, strand, start, end, delta,
+                                             int(delta < threshold), ref_seq, alt_seq, v,
+                                             _distance(pos, start, end)))
     return _nonempty(out, "Vex-seq", paths)
 
 
@@ -217,52 +228,41 @@ def _nonempty(out: VariantSet, dataset: str, paths) -> VariantSet:
 def read_mfass(paths: Sequence[str | Path], *, threshold: float = MFASS_SDV_AT_MOST) -> VariantSet:
     """The MFASS SNVs (category ``mutant``) of ``snv_data_clean.txt``, labelled, exclusions counted."""
     out = VariantSet([])
-    seen = set()
-    for path in paths:
-        for lineno, row in _rows(Path(path), MFASS_COLUMNS, "MFASS snv_data_clean.txt", delimiter="\t"):
-            vid = row["id"]
-            if row["category"] != "mutant":
-                out.exclude(vid, NOT_A_VARIANT)
-                continue
-            if vid in seen:
-                out.exclude(vid, DUPLICATE)
-                continue
-            seen.add(vid)
-            strand = row["strand"]
-            if strand not in ("+", "-"):
-                raise UserError(f"{path} line {lineno}: strand {strand!r} is not + or -")
-            rel, intron1, exon, intron2, pos = _integers(path, lineno, row, "rel_position", "intron1_len",
-                                                         "exon_len", "intron2_len", "snp_position")
-            ref, alt = row["ref_allele"].upper(), row["alt_allele"].upper()
-            if not _is_snv(ref, alt):
-                out.exclude(vid, NOT_SNV)
-                continue
-            wt, mt = row["nat_seq"].upper(), row["original_seq"].upper()
-            if None in (intron1, exon, intron2) or intron1 + exon + intron2 != len(wt):
-                out.exclude(vid, CONSTRUCT_LENGTHS)
-                continue
-            v = None if rel is None else rel - 1
-            # the table's alleles may be plus-strand (as in the authors' VCF) or already oriented
-            if v is None or not any(_carries(wt, mt, v, r, a) for r, a in
-                                    ((_oriented(ref, strand), _oriented(alt, strand)), (ref, alt))):
-                out.exclude(vid, SEQUENCE_MISMATCH)
-                continue
-            first = intron1 if strand == "+" else intron2  # the upstream intron's length
-            last = first + exon - 1
-            if _in_splice_dinucleotide(v, first, last):
-                out.exclude(vid, SPLICE_DINUCLEOTIDE)
-                continue
-            delta = _number(row["v2_dpsi"])
-            if math.isnan(delta):
-                out.exclude(vid, NO_LABEL)
-                continue
-            exon_start = exon_end = None
-            if pos is not None:  # the exon on the genome, from the SNV and its place in the construct
-                exon_start, exon_end = ((pos + first - v, pos + last - v) if strand == "+"
-                                        else (pos - (last - v), pos - (first - v)))
-            out.variants.append(BenchmarkVariant(vid, row["chr"], pos, _oriented(wt[v], strand),
-                                                 _oriented(mt[v], strand), strand, exon_start, exon_end, delta,
-                                                 int(delta <= threshold), wt, mt, v, _distance(v, first, last)))
+    for path, lineno, row, vid in _unique_rows(out, paths, MFASS_COLUMNS, "MFASS snv_data_clean.txt", "id",
+                                               delimiter="\t", not_variant=lambda r: r["category"] != "mutant"):
+        strand = row["strand"]
+        rel, intron1, exon, intron2, pos = _integers(path, lineno, row, "rel_position", "intron1_len",
+                                                     "exon_len", "intron2_len", "snp_position")
+        ref, alt = row["ref_allele"].upper(), row["alt_allele"].upper()
+        if not _is_snv(ref, alt):
+            out.exclude(vid, NOT_SNV)
+            continue
+        wt, mt = row["nat_seq"].upper(), row["original_seq"].upper()
+        if None in (intron1, exon, intron2) or intron1 + exon + intron2 != len(wt):
+            out.exclude(vid, CONSTRUCT_LENGTHS)
+            continue
+        v = None if rel is None else rel - 1
+        # the table's alleles may be plus-strand (as in the authors' VCF) or already oriented
+        if v is None or not any(_carries(wt, mt, v, r, a) for r, a in
+                                ((_oriented(ref, strand), _oriented(alt, strand)), (ref, alt))):
+            out.exclude(vid, SEQUENCE_MISMATCH)
+            continue
+        first = intron1 if strand == "+" else intron2  # the upstream intron's length
+        last = first + exon - 1
+        if _in_splice_dinucleotide(v, first, last):
+            out.exclude(vid, SPLICE_DINUCLEOTIDE)
+            continue
+        delta = _number(row["v2_dpsi"])
+        if math.isnan(delta):
+            out.exclude(vid, NO_LABEL)
+            continue
+        exon_start = exon_end = None
+        if pos is not None:  # the exon on the genome, from the SNV and its place in the construct
+            exon_start, exon_end = ((pos + first - v, pos + last - v) if strand == "+"
+                                    else (pos - (last - v), pos - (first - v)))
+        out.variants.append(BenchmarkVariant(vid, row["chr"], pos, _oriented(wt[v], strand),
+                                             _oriented(mt[v], strand), strand, exon_start, exon_end, delta,
+                                             int(delta <= threshold), wt, mt, v, _distance(v, first, last)))
     return _nonempty(out, "MFASS", paths)
 
 
@@ -285,39 +285,30 @@ def _mapsy_exon(wt: str, acceptor: str, donor: str, length: int) -> tuple[int, i
 def read_mapsy(paths: Sequence[str | Path]) -> VariantSet:
     """The MaPSy SNVs of ``mapsy.txt``, labelled by the authors' ESM call, exclusions counted."""
     out = VariantSet([])
-    seen = set()
-    for path in paths:
-        for lineno, row in _rows(Path(path), MAPSY_COLUMNS, "MaPSy mapsy.txt"):
-            vid = row["ID"]
-            if vid in seen:
-                out.exclude(vid, DUPLICATE)
-                continue
-            seen.add(vid)
-            strand = row["strand"]
-            if strand not in ("+", "-"):
-                raise UserError(f"{path} line {lineno}: strand {strand!r} is not + or -")
-            wt, mt = row["WT_SEQ"].upper(), row["MUT_SEQ"].upper()
-            v = _single_difference(wt, mt)
-            if v is None or not _is_snv(wt[v], mt[v]):
-                out.exclude(vid, NOT_SNV)
-                continue
-            start, end = _integers(path, lineno, row, "Exon_Start", "Exon_End")
-            exon = None if None in (start, end) else _mapsy_exon(wt, row["acceptor"].upper(), row["donor"].upper(),
-                                                                 end - start + 1)
-            if exon is None:
-                out.exclude(vid, EXON_NOT_FOUND)
-                continue
-            if _in_splice_dinucleotide(v, *exon):
-                out.exclude(vid, SPLICE_DINUCLEOTIDE)
-                continue
-            call = row["ESM"].strip()
-            if call not in ("0", "1"):
-                out.exclude(vid, NO_CALL)
-                continue
-            out.variants.append(BenchmarkVariant(vid, row["chr"], None, _oriented(wt[v], strand),
-                                                 _oriented(mt[v], strand), strand, start, end,
-                                                 _number(row["log2_vivo_ratio"]), int(call), wt, mt, v,
-                                                 _distance(v, *exon)))
+    for path, lineno, row, vid in _unique_rows(out, paths, MAPSY_COLUMNS, "MaPSy mapsy.txt", "ID"):
+        strand = row["strand"]
+        wt, mt = row["WT_SEQ"].upper(), row["MUT_SEQ"].upper()
+        v = _single_difference(wt, mt)
+        if v is None or not _is_snv(wt[v], mt[v]):
+            out.exclude(vid, NOT_SNV)
+            continue
+        start, end = _integers(path, lineno, row, "Exon_Start", "Exon_End")
+        exon = None if None in (start, end) else _mapsy_exon(wt, row["acceptor"].upper(), row["donor"].upper(),
+                                                             end - start + 1)
+        if exon is None:
+            out.exclude(vid, EXON_NOT_FOUND)
+            continue
+        if _in_splice_dinucleotide(v, *exon):
+            out.exclude(vid, SPLICE_DINUCLEOTIDE)
+            continue
+        call = row["ESM"].strip()
+        if call not in ("0", "1"):
+            out.exclude(vid, NO_CALL)
+            continue
+        out.variants.append(BenchmarkVariant(vid, row["chr"], None, _oriented(wt[v], strand),
+                                             _oriented(mt[v], strand), strand, start, end,
+                                             _number(row["log2_vivo_ratio"]), int(call), wt, mt, v,
+                                             _distance(v, *exon)))
     return _nonempty(out, "MaPSy", paths)
 
 
