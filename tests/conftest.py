@@ -230,21 +230,30 @@ def free_port() -> str:
         return str(probe.getsockname()[1])
 
 
-def run_two_processes(script_text: str, folder: Path, *args: str) -> None:
-    """Run ``script_text`` under ``torchrun --nproc_per_node 2`` (CPU, gloo) with ``args``; the
-    package and the tests folder importable; fails the test with stderr's tail if it fails."""
+def torchrun(*argv: str, pythonpath: bool = False):
+    """``python -m torch.distributed.run --nproc_per_node 2 <argv>`` (CPU, gloo; no rank variables
+    inherited); fails the test with stderr's tail if it fails, else returns the finished process.
+    ``pythonpath``: the repository and the tests folder importable (for scripts written by tests)."""
     import os
     import subprocess
     import sys
 
-    script = Path(folder) / "two.py"
-    script.write_text(script_text)
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_port", free_port(), str(script), *args],
+                             "--master_port", free_port(), *map(str, argv)],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def run_two_processes(script_text: str, folder: Path, *args: str) -> None:
+    """Run ``script_text`` under :func:`torchrun` with ``args``, the package and the tests folder
+    importable."""
+    script = Path(folder) / "two.py"
+    script.write_text(script_text)
+    torchrun(script, *args, pythonpath=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,6 @@
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +17,7 @@ from splicebert_plugin.training.finetune.engine import (BranchpointConfig, Splic
 from splicebert_plugin.analysis.metrics import auroc, average_precision, f1_at
 from splicebert_plugin.training.finetune.splice_sites import grouped_folds, splice_site_examples
 
-from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe, free_port
+from .conftest import BRANCHPOINTS, FASTA, GENES, REPO, load_recipe, torchrun
 
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -211,15 +208,9 @@ def test_splice_site_finetuning_under_two_processes(tmp_path, tiny_510):
     """torchrun with 2 CPU processes: world size 2, and the gathered test predictions hold every
     test example once (no padding duplicates), the same examples as a 1-process run."""
     out = tmp_path / "ddp"
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
-         str(REPO / "training/finetune.py"), "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
-         f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1",
-         "--batch_size=5", f"--model={tiny_510}"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    torchrun(REPO / "training/finetune.py", "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
+             f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1",
+             "--batch_size=5", f"--model={tiny_510}")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2
     rows = _prediction_rows(out / "predictions_donor_fold0.tsv")
@@ -238,15 +229,9 @@ def test_genebert_splice_site_finetuning_under_two_processes(tmp_path, tiny_gene
     k-mer encoder and its head, so DDP finds no parameter without a gradient (it used to stop
     with "parameters that were not used in producing loss" when the head carried the Swin)."""
     out = tmp_path / "ddp"
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
-         str(REPO / "training/finetune.py"), "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
-         f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1", "--width=80",
-         "--batch_size=5", f"--model={tiny_genebert}"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    torchrun(REPO / "training/finetune.py", "splice_sites", f"--genome={FASTA}", f"--annotation={GENES}",
+             f"--output_dir={out}", "--kinds=donor", "--folds=3", "--max_folds=1", "--max_epochs=1", "--width=80",
+             "--batch_size=5", f"--model={tiny_genebert}")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2
     fold = summary["groups"]["donor"]["folds"]["fold0"]

@@ -123,6 +123,7 @@ def test_finetune_recipe_errors_for_the_new_tasks(three_contigs, tiny_genebert, 
     assert "k-mers" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_results_table_script_end_to_end(three_contigs, tiny_genebert, tmp_path, capsys):
     """The results script on a work folder laid out like make_demo_model's: it fine-tunes each arm
     and seed, and its table's numbers are recomputed here from the predictions it wrote."""

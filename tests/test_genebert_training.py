@@ -345,6 +345,7 @@ def test_accumulated_matching_batch_trains_like_one_large_batch(tiny_corpus, tmp
     assert logged[-1]["val_srm_loss"] > 0 and 0 <= logged[-1]["val_mlm_mask_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_losses_fall_and_retrieval_beats_chance_on_real_sequence(tiny_corpus, tmp_path):
     """300 steps of the tiny model on tiles of real sequence: the masked-k-mer and matching losses
     fall and in-batch retrieval beats 1/b. (Next-sequence prediction is not learnt at this size

@@ -2,9 +2,6 @@
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,7 +17,7 @@ from splicebert_plugin.training.splicebert.masking import mask_tokens
 from splicebert_plugin.training.splicebert.pretrain import PlateauHalving, PretrainConfig, pretrain
 from splicebert_plugin.scoring.windows import reverse_complement
 
-from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO, free_port
+from .conftest import BRANCHPOINTS, EXAMPLE, FASTA, GENES, GTF, HG38, REPO, torchrun
 
 
 def test_merge_spans():
@@ -263,15 +260,9 @@ def test_two_process_data_parallel_training(corpus_dir, tmp_path):
     out = tmp_path / "ddp"
     script = tmp_path / "recorded_pretrain.py"
     script.write_text(RECORDING_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     args = [f"--{k}={v}" for k, v in vars(tiny(corpus_dir, out, max_steps=4)).items()
             if v is not None and k != "adam_betas"]
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
-         str(script), *args],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    torchrun(script, *args)
     records = [(out / f"record_rank{r}.txt").read_text().splitlines() for r in (0, 1)]
     batches = [{line.split()[2] for line in rec if line.startswith("batch")} for rec in records]
     assert batches[0] and batches[1] and not (batches[0] & batches[1])  # different data on each rank

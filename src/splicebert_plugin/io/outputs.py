@@ -177,10 +177,7 @@ class RunFiles:
                 handle.seek(size)
         else:
             if leftovers:
-                raise OutputError(
-                    f"{leftovers[0]} is left from an interrupted run: pass --resume to continue it, or delete "
-                    f"{' and '.join(str(p) for p in leftovers)} to start over"
-                )
+                raise _leftover_error(leftovers)
             self.done = 0
             self._handles = [self._open(p, "wb") for p in partials]
             self.identity_file.write_text(json.dumps(identity, indent=1, sort_keys=True) + "\n")
@@ -304,6 +301,28 @@ class RunFiles:
         """One sentence for an interrupted or failed run."""
         return (f"partial output ({self.done} records) kept in {_partial(self.targets[0].path)}; "
                 f"{self._command} the same command with --resume to continue")
+
+
+def _leftover_error(leftovers: Sequence[Path]) -> OutputError:
+    return OutputError(f"{leftovers[0]} is left from an interrupted run: pass --resume to continue it, or delete "
+                       f"{' and '.join(str(p) for p in leftovers)} to start over")
+
+
+def check_leftovers(outputs: Sequence[str | Path], resume: bool) -> None:
+    """Before any work, the refusals :class:`RunFiles` gives when it opens a run: another run
+    writing the first output now; ``.partial`` files of an interrupted run (unless ``resume``);
+    with ``resume``, nothing to resume. Lets a job fail before it loads a model."""
+    check_not_active(outputs[0])
+    partials = [_partial(Path(p)) for p in outputs]
+    journal = [*partials, Path(f"{partials[0]}{PROGRESS}")]
+    if resume:
+        missing = next((p for p in journal if not p.exists()), None)
+        if missing is not None:
+            raise OutputError(f"nothing to resume: {missing} does not exist; run without --resume")
+        return
+    leftovers = [p for p in [*journal, Path(f"{partials[0]}{IDENTITY}")] if p.exists()]
+    if leftovers:
+        raise _leftover_error(leftovers)
 
 
 def check_not_active(output: str | Path) -> None:

@@ -29,8 +29,8 @@ from ..sources.gencode import annotation_file
 from ..io.bgzf import bgzip_file
 from ..io.contigs import ContigMap
 from ..io.genome import Genome
-from ..io.outputs import (OutputError, RunFiles, Target, check_not_active, check_output_paths, file_identity,
-                          is_stream, run_files)
+from ..io.outputs import (OutputError, RunFiles, Target, check_leftovers, check_output_paths, file_identity,
+                          is_stream)
 from ..io.table import finish_table, table_format, tsv_lines
 from ..io.vcf import VcfReader, info_safe, parse_record, with_header_lines, with_info
 from ..errors import UserError
@@ -170,7 +170,8 @@ class VcfScoringJob:
             raise UserError("--resume needs the input VCF in a file (-I): standard input cannot be read again")
         self.annotation = annotation_file(annotation)
         self.genome_path = genome
-        self._check_leftovers()
+        if self._outputs:
+            check_leftovers(self._outputs, resume)
         self.genes = read_annotation(self.annotation)
         self.lookup = PrecomputedLookup(self.precomputed_paths) if self.precomputed_paths else None
         self.genome = Genome(genome)
@@ -203,20 +204,6 @@ class VcfScoringJob:
                 "mode": options.mode, "scores": ",".join(options.scores), "context": options.context,
                 "precision": options.precision, "precomputed": [file_identity(p) for p in self.precomputed_paths],
                 "outputs": [str(p.resolve()) for p in self._outputs]}
-
-    def _check_leftovers(self) -> None:
-        if not self._outputs:
-            return
-        check_not_active(self._outputs[0])
-        first = run_files(self._outputs[0])
-        partials = [run_files(p)[0] for p in self._outputs] + [first[1]]
-        present = [p for p in partials if p.exists()]
-        if self.resume and len(present) < len(partials):
-            missing = next(p for p in partials if not p.exists())
-            raise OutputError(f"nothing to resume: {missing} does not exist; run without --resume")
-        if not self.resume and present:
-            raise OutputError(f"{present[0]} is left from an interrupted run: pass --resume to continue it, or "
-                              f"delete {' and '.join(str(p) for p in present)} to start over")
 
     def close(self) -> None:
         self.genome.close()
