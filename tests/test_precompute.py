@@ -196,6 +196,10 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(tmp_path, bed, precomputed
     assert main(args) == 2
     assert not out.exists() and (tmp_path / "r.tsv.gz.partial").exists()
     monkeypatch.setattr(passes.VariantScorer, "score_chunk", real)
+    # refused before any model is looked at (this one does not exist)
+    no_model = [a if a != str(tiny_510) else str(tmp_path / "no_model") for a in args]
+    assert "left from an interrupted run" in cli_error(no_model, capsys)
+    assert "nothing to resume" in cli_error([*no_model[:-1], str(tmp_path / "other.tsv.gz"), "--resume"], capsys)
     assert "cannot resume" in cli_error([*args, "--resume", "--window", "400"], capsys)  # other settings: refused
     assert main([*args, "--resume"]) == 0
     assert out.read_bytes() == precomputed.read_bytes()

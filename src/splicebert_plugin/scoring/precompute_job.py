@@ -17,7 +17,7 @@ from typing import Sequence
 
 from ..errors import UserError
 from ..io.bed import read_intervals
-from ..io.outputs import RunFiles, Target, check_not_active, check_output_paths, file_identity
+from ..io.outputs import RunFiles, Target, check_leftovers, check_not_active, check_output_paths, file_identity
 from ..io.tabix import compress, index
 from . import parallel
 from .passes import ScoringOptions, VariantScorer, chunks
@@ -80,8 +80,9 @@ class PrecomputeJob:
         self.annotation = annotation_file(annotation)
         check_output_paths({"-O": self.output}, {"-R": genome, "-A": str(self.annotation), "--bed": bed,
                                                  "the genome index": f"{genome}.fai"})
-        if self.processes.is_main:
-            check_not_active(self.output)
+        check_leftovers([self._target()], resume)  # RunFiles' refusals, before the model loads
+        if self.processes.is_main and self.processes.world > 1:
+            check_not_active(self.output)  # the merged file
         self.genome_path, self.bed, self.flank = genome, bed, flank
         self.genes = read_annotation(self.annotation)
         self.genome = Genome(genome)
