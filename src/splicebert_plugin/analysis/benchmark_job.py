@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..io.outputs import write_text_atomic
 from ..scoring import variant_effect
 from ..scoring.windows import exon_centred_window, orient
 from .evaluation import evaluate, plot_precision_recall
-from .variant_benchmarks import BENCHMARKS, Benchmark, BenchmarkVariant
+from .variant_benchmarks import BENCHMARKS, Benchmark, BenchmarkVariant, VariantSet
 
 REF_DIFFERS = "REF differs from the genome"
 NO_POSITION = "no genomic position"
@@ -40,18 +39,19 @@ def _pairs_from_dataset(variants, limit: int):
         yield variant, wt, mt, v, note
 
 
-def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter, excluded: list, build: str):
+def _pairs_from_genome(data: VariantSet, genome_path: str, width: int, build: str):
+    """``(variant, wt, mt, v, note)`` in exon-centred genome windows; variants that cannot be placed
+    are excluded in ``data`` under their reason."""
     from ..io.contigs import ContigMap
     from ..io.genome import Genome
 
     def skip(variant, reason):
-        skipped[reason] += 1
-        excluded.append((variant.id, reason))
+        data.exclude(variant.id, reason)
 
     checked = 0
     with Genome(genome_path) as genome:
         names = ContigMap(genome.contigs, f"genome {genome.path.name}")
-        for variant in variants:
+        for variant in data.variants:
             if variant.pos is None or variant.exon_start is None:
                 skip(variant, NO_POSITION)
                 continue
@@ -72,18 +72,18 @@ def _pairs_from_genome(variants, genome_path: str, width: int, skipped: Counter,
                 skip(variant, REF_DIFFERS)
                 continue
             yield variant, wt, wt[:v] + alt + wt[v + 1 :], v, "OFF_CONTIG" if off else ""
-    if checked and skipped[REF_DIFFERS] > checked / 2:
-        raise UserError(f"{skipped[REF_DIFFERS]} of {checked} REF alleles differ from {genome_path}: the dataset's "
+    if checked and data.excluded[REF_DIFFERS] > checked / 2:
+        raise UserError(f"{data.excluded[REF_DIFFERS]} of {checked} REF alleles differ from {genome_path}: the dataset's "
                         f"coordinates are {build}; give an {build} FASTA with -R")
 
 
-def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32", context: int = 100,
-                progress: bool = True):
+def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32",
+                context: int = variant_effect.CONTEXT, progress: bool = True):
     """KL-context of every ``(variant, wt, mt, v, note)``; returns ``[(variant, score, note), ...]``
     in input order (windows of one length are batched together)."""
     from tqdm import tqdm
 
-    from ..scoring.passes import ProbabilityModel
+    from ..scoring.passes import ProbabilityModel, score_pair
 
     runner = ProbabilityModel(model, batch_size, precision)
     pairs = list(pairs)
@@ -97,12 +97,11 @@ def score_pairs(model, pairs, *, batch_size: int = 16, precision: str = "fp32", 
             chunk = indices[start : start + batch_size]
             probs = runner.nucleotide_probabilities([pairs[i][1] for i in chunk] + [pairs[i][2] for i in chunk])
             for j, i in enumerate(chunk):
-                kl = variant_effect.kl_divergence(probs[len(chunk) + j], probs[j])
-                value, missing = variant_effect.kl_context_score(kl, pairs[i][3], 1, context)
+                values, missing = score_pair(probs[j], probs[len(chunk) + j], pairs[i][3], context=context)
                 note = pairs[i][4]
                 if missing:
                     note = "&".join(filter(None, [note, "PARTIAL_CONTEXT"]))
-                scores[i] = (pairs[i][0], float(value), note)
+                scores[i] = (pairs[i][0], float(values["KL_CONTEXT"]), note)
             bar.update(len(chunk))
     bar.close()
     return scores
@@ -149,9 +148,8 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
         raise UserError(f"-O {output} is a file: name a folder for the results")
     out.mkdir(parents=True, exist_ok=True)
     limit = model.config.max_position_embeddings - 2
-    skipped, excluded = Counter(data.excluded), list(data.excluded_rows)
     if genome is not None:
-        pairs = _pairs_from_genome(data.variants, genome, limit, skipped, excluded, bench.genome_build)
+        pairs = _pairs_from_genome(data, genome, limit, bench.genome_build)
         windows = (f"genome {Path(genome).name} ({bench.genome_build} coordinates), exon-centred {limit}-nt windows "
                    "(the paper's placement)")
     else:
@@ -159,7 +157,7 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
         windows = bench.sequences
     scored = score_pairs(model, pairs, batch_size=batch_size, precision=precision, progress=progress)
     if not scored:
-        raise UserError(f"no {name} variant could be scored (excluded: {dict(skipped)})")
+        raise UserError(f"no {name} variant could be scored (excluded: {dict(data.excluded)})")
     labels = np.array([v.label for v, _, _ in scored])
     kl = np.array([s for _, s, _ in scored])
     distance = -np.array([v.distance_to_splice_site for v, _, _ in scored], dtype=float)
@@ -168,12 +166,12 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
     rows = [{"score": score, **ev.as_dict(), "paper_ap": bench.paper_ap if score == "KL_CONTEXT" else None}
             for score, ev in results.items()]
     info = {"dataset": name, "model": model_label, "windows": windows, "variants": len(scored),
-            "positives": int(labels.sum()), "positive": bench.positive, "excluded": dict(skipped),
+            "positives": int(labels.sum()), "positive": bench.positive, "excluded": dict(data.excluded),
             "precision": precision,
             "sources": [{"repo": f"{s.owner}/{s.repo}", "commit": s.commit, "path": s.path, "sha256": digest}
                         for s, _, digest in files]}
     write_tsv(str(out / "scores.tsv"), [_score_row(bench, v, s, note) for v, s, note in scored])
-    write_text_atomic(out / "excluded.tsv", "ID\tREASON\n" + "".join(f"{vid}\t{reason}\n" for vid, reason in excluded))
+    write_text_atomic(out / "excluded.tsv", "ID\tREASON\n" + "".join(f"{vid}\t{reason}\n" for vid, reason in data.excluded_rows))
     write_tsv(str(out / "results.tsv"), rows)
     write_text_atomic(out / "results.md", _markdown(bench, rows, info))
     write_text_atomic(out / "summary.json", json.dumps({**info, "results": rows}, indent=2) + "\n")
