@@ -97,10 +97,18 @@ def example_file(name: str) -> str:
     return str(resources.files("splicebert_plugin").joinpath("resources", "example", name))
 
 
+def _scoring_options(args, **more):
+    """The ``ScoringOptions`` of ``score`` / ``precompute``'s shared flags (checked there)."""
+    from ..scoring.passes import ScoringOptions
+
+    scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
+    return ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
+                          precision=args.precision, **more)
+
+
 def cmd_score(args) -> int:
     from ..checkpoints.resolve import DEMO_LABEL, resolve_model
     from ..scoring.vcf_job import VcfScoringJob
-    from ..scoring.passes import ScoringOptions
 
     if args.example:
         args.input = args.input if args.input != "-" else example_file("variants.vcf")
@@ -109,9 +117,7 @@ def cmd_score(args) -> int:
     missing = [flag for flag, value in (("-R", args.reference), ("-A", args.annotation)) if value is None]
     if missing:
         raise UsageError(f"{' and '.join(missing)} required (or --example for the bundled example)")
-    scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
-    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
-                             chunk_size=args.chunk_size, precision=args.precision)
+    options = _scoring_options(args, chunk_size=args.chunk_size)
     # every input and output is checked before the model loads: a bad invocation fails at once
     with VcfScoringJob(args.input, args.output, args.reference, args.annotation, options=options,
                        table=args.table, resume=args.resume, precomputed=args.precomputed or ()) as job:
@@ -129,12 +135,9 @@ def cmd_score(args) -> int:
 
 def cmd_precompute(args) -> int:
     from ..checkpoints.resolve import resolve_model
-    from ..scoring.passes import ScoringOptions
     from ..scoring.precompute_job import PrecomputeJob
 
-    scores = tuple(s.strip().upper() for s in args.scores.split(",") if s.strip())
-    options = ScoringOptions(width=args.window, mode=args.mode, scores=scores, batch_size=args.batch_size,
-                             precision=args.precision)
+    options = _scoring_options(args)
     with PrecomputeJob(args.reference, args.annotation, args.output, bed=args.bed, flank=args.flank,
                        options=options, shard=args.shard, resume=args.resume) as job:
         model, label = resolve_model(args.model, device=args.device, offline=args.offline, revision=args.revision)

@@ -19,7 +19,7 @@ import torch
 from ..splicebert import tokenization
 from . import variant_effect
 from ..errors import UserError
-from .precision import PRECISIONS, forward_logits, prepare_model
+from .precision import check_precision_name, forward_logits, prepare_model
 from .plan import (  # noqa: F401  (re-exported: the reason codes belong to the scoring API)
     CONTIG_NOT_IN_FASTA, EVENT_TOO_LONG, MODES, NO_OVERLAPPING_GENE, OFF_CONTIG, OUTSIDE_WINDOW, PARTIAL_CONTEXT,
     REASONS, REF_MISMATCH, UNSUPPORTED_ALLELE, Pair, Planner, RecordPlan, Skip,
@@ -42,8 +42,7 @@ class ScoringOptions:
     precision: str = "fp32"  # fp32 (exact), bf16, int8 (CPU): see scoring.precision
 
     def __post_init__(self):
-        if self.precision not in PRECISIONS:
-            raise UserError(f"precision {self.precision!r} is unknown; choose one of {', '.join(PRECISIONS)}")
+        check_precision_name(self.precision)
         if self.mode not in MODES:
             raise UserError(f"window mode {self.mode!r} is unknown; choose one of {MODES}")
         unknown = [s for s in self.scores if s not in ALL_SCORES]

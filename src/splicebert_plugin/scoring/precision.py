@@ -32,10 +32,15 @@ _INT8_LAYERS = (".output.dense", ".intermediate.dense")
 _INT8_ROWS = 512  # rows (tokens) per int8 matmul block
 
 
-def check_precision(precision: str, device: torch.device | str) -> None:
-    """A clear error for an unknown mode or one the device cannot run."""
+def check_precision_name(precision: str) -> None:
+    """A clear error for an unknown mode."""
     if precision not in PRECISIONS:
         raise UserError(f"precision {precision!r} is unknown; choose one of {', '.join(PRECISIONS)}")
+
+
+def check_precision(precision: str, device: torch.device | str) -> None:
+    """A clear error for an unknown mode or one the device cannot run."""
+    check_precision_name(precision)
     if precision == "int8" and torch.device(device).type != "cpu":
         raise UserError(f"precision int8 runs on the CPU only (PyTorch's dynamic quantisation); the model is on "
                         f"{device}: use bf16 on a GPU")
