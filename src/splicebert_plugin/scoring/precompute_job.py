@@ -177,19 +177,32 @@ class PrecomputeJob:
         return summary
 
 
-def _read_text(path: Path) -> tuple[list[str], list[str]]:
-    """Header lines and row lines of a bgzipped precompute file (newlines kept on rows)."""
+def _read_header(path: Path) -> list[str]:
+    """The ``#`` lines that open a bgzipped precompute file (newlines kept)."""
     import gzip
 
-    header, rows = [], []
+    header = []
     with gzip.open(path, "rt") as handle:
         for line in handle:
-            (header if line.startswith("#") else rows).append(line)
-    return header, rows
+            if not line.startswith("#"):
+                break
+            header.append(line)
+    return header
+
+
+def _copy_rows(path: Path, handle) -> None:
+    """Stream the row lines (not ``#``) of a bgzipped precompute file into ``handle``."""
+    import gzip
+
+    with gzip.open(path, "rt") as source:
+        for line in source:
+            if not line.startswith("#"):
+                handle.write(line)
 
 
 def merge(shards: Sequence[str | Path], output: str | Path) -> None:
-    """One file from the shards of a run (any order): the same bytes as a one-process run."""
+    """One file from the shards of a run (any order): the same bytes as a one-process run. The
+    headers are checked first; rows are streamed (memory does not grow with the shards)."""
     check_output_paths({"-O": str(output)}, {f"shard {i + 1}": str(p) for i, p in enumerate(shards)})
     parts = {}
     common = None
@@ -197,7 +210,7 @@ def merge(shards: Sequence[str | Path], output: str | Path) -> None:
         path = Path(path)
         if not path.is_file():
             raise UserError(f"shard {path} does not exist")
-        header, rows = _read_text(path)
+        header = _read_header(path)
         marks = [line for line in header if line.startswith(SHARD_PREFIX)]
         if len(marks) != 1:
             raise UserError(f"{path} is not a shard of a precompute run (no {SHARD_PREFIX}K/N line)")
@@ -209,8 +222,8 @@ def merge(shards: Sequence[str | Path], output: str | Path) -> None:
             raise UserError(f"{path} comes from another run (its settings or shard count differ from "
                             f"{shards[0]}); merge the shards of one run")
         if shard in parts:
-            raise UserError(f"shard {shard}/{shards_total} given twice ({parts[shard][0]} and {path})")
-        parts[shard] = (path, rows)
+            raise UserError(f"shard {shard}/{shards_total} given twice ({parts[shard]} and {path})")
+        parts[shard] = path
     missing = sorted(set(range(1, expected + 1)) - set(parts))
     if missing:
         raise UserError(f"shard(s) {missing} of {expected} missing: merge needs all of them")
@@ -221,7 +234,7 @@ def merge(shards: Sequence[str | Path], output: str | Path) -> None:
         with open(text, "w") as handle:
             handle.writelines(common)
             for shard in range(1, expected + 1):
-                handle.writelines(parts[shard][1])
+                _copy_rows(parts[shard], handle)
         compress(text, staged)
         os.replace(staged, output)
     finally:
