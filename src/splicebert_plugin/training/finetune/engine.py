@@ -85,6 +85,11 @@ class FinetuneConfig:
         if self.init not in ("pretrained", "random"):
             raise ConfigError(f"init {self.init!r}: choose pretrained or random")
 
+    def check_grouped_folds(self) -> None:
+        """For tasks whose folds are groups of loci: at least 3 folds, ``max_folds`` among them."""
+        if self.folds < 3 or self.max_folds > self.folds:
+            raise ConfigError(f"need folds >= 3 and max_folds <= folds, got {self.folds} and {self.max_folds}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class BranchpointConfig(FinetuneConfig):
@@ -119,8 +124,7 @@ class SpliceSiteConfig(FinetuneConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.folds < 3 or self.max_folds > self.folds:
-            raise ConfigError(f"need folds >= 3 and max_folds <= folds, got {self.folds} and {self.max_folds}")
+        self.check_grouped_folds()
         if self.width < 4 or self.width % 2:
             raise ConfigError(f"width must be an even number >= 4, got {self.width}")
         if not 0 <= self.baseline_flank <= self.width // 2:

@@ -40,8 +40,7 @@ class SpliceNucleotideConfig(FinetuneConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.folds < 3 or self.max_folds > self.folds:
-            raise ConfigError(f"need folds >= 3 and max_folds <= folds, got {self.folds} and {self.max_folds}")
+        self.check_grouped_folds()
         if self.context < 0 or self.context % 2:
             raise ConfigError(f"context must be an even number >= 0 (half on each side), got {self.context}")
         if self.block < 0:
