@@ -195,9 +195,13 @@ def test_mfass_genome_of_another_build_is_refused(mfass, tmp_path, capsys):
     lines = FASTA.read_text().splitlines()
     scrambled.write_text("\n".join([lines[0]] + [line.translate(str.maketrans("ACGTacgt", "CATGcatg"))
                                                  for line in lines[1:]]) + "\n")
+    stale = tmp_path / "o" / "summary.json"  # an earlier run's finished-run marker
+    stale.parent.mkdir()
+    stale.write_text("{}")
     message = cli_error(["benchmark", "mfass", "-m", "demo", "-R", scrambled, "--data-dir", path.parent,
                          "-O", tmp_path / "o", "-q"], capsys)
     assert "REF alleles differ" in message and "hg19" in message
+    assert not stale.exists()  # the stopped run does not leave the folder looking finished
 
 
 def test_a_table_in_another_layout_is_refused(mfass, tmp_path, capsys):

@@ -131,8 +131,10 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
                   mirror: str | None = None, data_dir: str | None = None, batch_size: int = 16,
                   precision: str = "fp32", n_boot: int = 1000, seed: int = 0, progress: bool = True) -> dict:
     """Fetch (once), parse, score, evaluate and write ``scores.tsv``, ``excluded.tsv``,
-    ``results.tsv``, ``results.md``, ``pr.png`` and ``summary.json`` into ``output``."""
-    from ..io.table import write_tsv
+    ``results.tsv``, ``results.md``, ``pr.png`` and ``summary.json`` into ``output``. Each file is
+    written whole (``.partial`` then renamed); ``summary.json`` is written last and removed first,
+    so a folder with it holds one finished run."""
+    from ..io.table import tsv_text
     from ..sources.benchmark_data import dataset_files
 
     if name not in BENCHMARKS:
@@ -147,6 +149,7 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
     if out.exists() and not out.is_dir():
         raise UserError(f"-O {output} is a file: name a folder for the results")
     out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)  # the finished-run marker of an earlier run
     limit = model.config.max_position_embeddings - 2
     if genome is not None:
         pairs = _pairs_from_genome(data, genome, limit, bench.genome_build)
@@ -170,15 +173,15 @@ def run_benchmark(name: str, model, output: str, *, model_label: str = "", genom
             "precision": precision,
             "sources": [{"repo": f"{s.owner}/{s.repo}", "commit": s.commit, "path": s.path, "sha256": digest}
                         for s, _, digest in files]}
-    write_tsv(str(out / "scores.tsv"), [_score_row(bench, v, s, note) for v, s, note in scored])
+    write_text_atomic(out / "scores.tsv", tsv_text([_score_row(bench, v, s, note) for v, s, note in scored]))
     write_text_atomic(out / "excluded.tsv", "ID\tREASON\n" + "".join(f"{vid}\t{reason}\n" for vid, reason in data.excluded_rows))
-    write_tsv(str(out / "results.tsv"), rows)
+    write_text_atomic(out / "results.tsv", tsv_text(rows))
     write_text_atomic(out / "results.md", _markdown(bench, rows, info))
-    write_text_atomic(out / "summary.json", json.dumps({**info, "results": rows}, indent=2) + "\n")
     plot_precision_recall({score: (labels, values, results[score].ap)
                            for score, values in (("KL_CONTEXT", kl), ("distance to splice site (baseline)", distance))},
                           str(out / "pr.png"), prevalence=float(labels.mean()),
                           title=f"{bench.title}: {len(labels)} SNVs, {int(labels.sum())} {bench.positive}")
+    write_text_atomic(out / "summary.json", json.dumps({**info, "results": rows}, indent=2) + "\n")  # last
     return {**info, "results": rows}
 
 

@@ -110,10 +110,16 @@ def read_table(path: str):
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""], comment=None)
 
 
+def tsv_text(rows: list[dict]) -> str:
+    """Rows (dicts with the same keys) as plain TSV text with a header line."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
 def write_tsv(path: str, rows: list[dict]) -> None:
     """Rows (dicts with the same keys) as a plain TSV with a header line."""
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], delimiter="\t",
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        handle.write(tsv_text(rows))
